@@ -38,7 +38,10 @@ export interface PeerConfig {
    * 0 means every member of the key's preference list that is alive. Default 0.
    */
   writeAcks: number;
-  /** Virtual nodes per peer on the hash ring. Default 256 (ownership within ~5% of fair at 3 peers). */
+  /**
+   * Virtual nodes per peer on the hash ring. Default 1024: with 3 random peer ids the worst
+   * share seen in 20,000 trials was 11.4% off fair (256 vnodes: 21.5%; spread ~ 0.82/sqrt(vnodes)).
+   */
   vnodes: number;
   /** Memory budget of the local store: keys, values and per-entry overhead, in bytes. Default 256 MiB. */
   maxMemory: number;
@@ -107,7 +110,7 @@ export function defaultPeerConfig(): PeerConfig {
     bootstrap: [],
     replicas: 2,
     writeAcks: 0,
-    vnodes: 256,
+    vnodes: 1024,
     maxMemory: 256 * 1024 * 1024,
     maxKeyBytes: 1024,
     maxValueBytes: 1024 * 1024,
@@ -319,10 +322,11 @@ export function resolvePeerConfig(overrides: Partial<PeerConfig> = {}, base: Pee
   const result = configSchema.safeParse(merged);
   if (!result.success) {
     const issue = result.error.issues[0]!;
-    const field = issue.path.join('.') || 'config';
+    const field = String(issue.path[0] ?? 'config');
     const spec = PEER_OPTIONS.find((o) => o.key === field);
     const name = spec ? `--${spec.flag}` : field;
-    throw new CacheError('BAD_CONFIG', `${name}: ${issue.message}`);
+    const detail = issue.path.length > 1 ? ` (item ${issue.path.slice(1).join('.')})` : '';
+    throw new CacheError('BAD_CONFIG', `${name}${detail}: ${issue.message}`);
   }
   return Object.freeze({ ...(result.data as PeerConfig), advertise: result.data.advertise });
 }
