@@ -1,0 +1,796 @@
+/**
+ * The ringcache client: one WebSocket to any peer of the cluster, many requests in flight on it,
+ * failover to the other peers when it drops.
+ *
+ * Wire contract (JSON text frames, see `docs/protocol.md`): a request is
+ * `{"id": 7, "op": "get", "key": "k"}`; its reply echoes the id, `{"id": 7, "ok": true, ...}` or
+ * `{"id": 7, "ok": false, "error": {"code", "message"}}`, in any order. After `watch`, frames
+ * without an id are pushed: `{"event": "member", ...}` and `{"event": "ring", ...}`.
+ *
+ * Habits taken from ioredis's cluster client: status changes go through one `setStatus()` that
+ * emits; the peers' URLs are learnt from the ring (as ioredis learns the slot map) and concurrent
+ * ring refreshes are merged into one; a failed connect names the last cause. From libp2p: every
+ * call takes an `AbortSignal` and has a deadline.
+ *
+ * Failure semantics: a request sent on a socket that drops is rejected with `UNAVAILABLE` at once
+ * and never retried (it may or may not have been applied). A request issued while no socket is
+ * open waits for the next connection, up to its own deadline.
+ */
+import { EventEmitter } from 'eventemitter3';
+import { CacheError, toCacheError, type ErrorCode } from '../errors.js';
+import { isInRing, type MemberState } from '../membership/member.js';
+import {
+  READY_STATE,
+  closeWebSocket,
+  dropWebSocket,
+  frameText,
+  openWebSocket,
+  resolveWebSocket,
+  type WebSocketConstructor,
+  type WebSocketLike,
+} from './websocket-factory.js';
+
+/** Options of one call. */
+export interface CallOptions {
+  /** Deadline of this call in ms, waiting for a connection included. Default: the client's `timeoutMs`. */
+  timeoutMs?: number;
+  /** Aborts the call: it rejects with `ABORTED` (a reply arriving later is ignored). */
+  signal?: AbortSignal;
+}
+
+/** Options of {@link CacheClient.set}. */
+export interface SetOptions extends CallOptions {
+  /** Time to live in ms (a positive integer). Default: no expiry. */
+  ttl?: number;
+}
+
+/** A lookup result: `{found: true, value}` or `{found: false}`. */
+export interface Entry<T = unknown> {
+  found: boolean;
+  value?: T;
+}
+
+/** One entry of {@link CacheClient.mset}: `ttl` in ms. */
+export interface MsetEntry {
+  key: string;
+  value: unknown;
+  ttl?: number;
+}
+
+/** A member as pushed by `member` events: `{id, url, state, incarnation}`. */
+export interface PeerInfo {
+  id: string;
+  url: string;
+  state: MemberState;
+  incarnation: number;
+}
+
+/** A member in a ring snapshot; `ownership` is its fraction (0..1) of the hash space as primary. */
+export interface RingPeer extends PeerInfo {
+  ownership: number;
+}
+
+/** A ring snapshot as the answering peer sees it (`ring` replies and `ring` events). */
+export interface RingInfo {
+  /** The answering peer's ring version: a local counter, not comparable across peers. */
+  epoch: number;
+  /** Digest of the ring's membership and parameters: equal on peers that agree on the ring. */
+  checksum: string;
+  /** Copies of each key, the primary included. */
+  replicas: number;
+  /** Virtual nodes per peer. */
+  vnodes: number;
+  /** Id of the answering peer. */
+  self: string;
+  /** Every member the answering peer knows, suspect, dead and left ones included. */
+  peers: RingPeer[];
+}
+
+/** The payload of a `member` event: the member and its new state. */
+export interface MemberEvent {
+  peer: PeerInfo;
+  state: MemberState;
+}
+
+/** A successful reply frame, as received: `{id, ok: true, ...fields}`. */
+export interface ReplyFrame {
+  id: number | string;
+  ok: true;
+  [field: string]: unknown;
+}
+
+/**
+ * The client's connection status:
+ * `connecting` (never connected yet) -> `connected` <-> `reconnecting`, and `closed` from any.
+ */
+export type ClientStatus = 'connecting' | 'connected' | 'reconnecting' | 'closed';
+
+/** The events of {@link CacheClient}. */
+export interface CacheClientEvents {
+  /** A socket opened to `url`; requests flow again. */
+  connect: (info: { url: string }) => void;
+  /** The open socket to `url` closed (`code` 1006 when the link was lost); the client reconnects unless closed. */
+  disconnect: (info: { url: string; code: number; reason: string }) => void;
+  /**
+   * Something failed outside any call: a connect attempt (`UNAVAILABLE`, the cause in `cause`), an
+   * unparseable frame (`INTERNAL`), a failed re-subscription to `watch`. Never fatal by itself.
+   */
+  error: (error: CacheError) => void;
+  /** After {@link CacheClient.watch}: a member changed state. */
+  member: (event: MemberEvent) => void;
+  /** After {@link CacheClient.watch}: the ring changed. */
+  ring: (ring: RingInfo) => void;
+  /** Every status change, `from -> to`. */
+  status: (change: { from: ClientStatus; to: ClientStatus }) => void;
+}
+
+/** Options of {@link CacheClient}. All durations in ms. */
+export interface CacheClientOptions {
+  /** Default deadline of a call, waiting for a connection included. Default 5000. */
+  timeoutMs?: number;
+  /** Deadline of one connection attempt (TCP + WebSocket handshake). Default: `timeoutMs`. */
+  connectTimeoutMs?: number;
+  /**
+   * Reconnect delays are drawn uniformly from `[0, min(reconnectMaxMs, reconnectBaseMs * 2^n))`
+   * where n counts the failed attempts since the last connection ("full jitter"). Default 100.
+   */
+  reconnectBaseMs?: number;
+  /** Upper bound of a reconnect delay. Default 5000. */
+  reconnectMaxMs?: number;
+  /** WebSocket constructor to use. Default: the global `WebSocket`, else the `ws` package. */
+  WebSocket?: WebSocketConstructor;
+  /**
+   * Learn the other peers' URLs from `ring` replies and `member`/`ring` events, and fail over to
+   * them when the connected peer goes away. When on, the client asks the peer for its ring after
+   * every (re)connection. Default true.
+   */
+  discoverPeers?: boolean;
+}
+
+interface ResolvedOptions {
+  timeoutMs: number;
+  connectTimeoutMs: number;
+  reconnectBaseMs: number;
+  reconnectMaxMs: number;
+  WebSocket: WebSocketConstructor | undefined;
+  discoverPeers: boolean;
+}
+
+interface PendingRequest {
+  op: string;
+  frame: string;
+  /** True once written to the current socket; unsent requests wait for a connection. */
+  sent: boolean;
+  /** Rejects with `error`, or resolves with `reply`; the first settlement wins. */
+  settle(error: CacheError | undefined, reply?: ReplyFrame): void;
+}
+
+/** Told about every connection attempt: no error when it opened. */
+type AttemptObserver = (error?: CacheError) => void;
+
+/** setTimeout's largest delay; longer ones would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** How long {@link CacheClient.close} waits for the closing handshake before dropping the socket. */
+const CLOSE_GRACE_MS = 1000;
+/** Failures of `watch()` that keep the subscription wanted: the next connection subscribes again. */
+const TRANSIENT_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['UNAVAILABLE', 'TIMEOUT']);
+
+/**
+ * Delay before reconnect attempt number `failures` (0 after a dropped connection):
+ * uniform in `[0, min(maxMs, baseMs * 2^failures))`, the "full jitter" backoff of
+ * https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/.
+ * @param random a source in [0, 1), for tests
+ */
+export function reconnectDelayMs(failures: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(Math.max(0, failures), 30));
+  return Math.floor(random() * ceiling);
+}
+
+/**
+ * A client of a ringcache cluster. Connects at construction to the first URL, and on failure or
+ * drop rotates through the known URLs (the given ones, then the discovered ones) with backoff.
+ *
+ * Every call rejects with a {@link CacheError}: the peer's wire code for an error reply,
+ * `TIMEOUT` when the deadline passed after the request was sent, `UNAVAILABLE` when the socket
+ * dropped under it, no connection came up within the deadline, or the client is closed,
+ * `ABORTED` when its signal fired, `BAD_REQUEST` for a non-string key or an unencodable value.
+ *
+ * @example
+ * const client = await CacheClient.connect(['ws://127.0.0.1:7000', 'ws://127.0.0.1:7001']);
+ * await client.set('greeting', { hello: 'world' }, { ttl: 60_000 });
+ * const value = await client.get<{ hello: string }>('greeting');
+ * await client.close();
+ */
+export class CacheClient extends EventEmitter<CacheClientEvents> {
+  private readonly options: Readonly<ResolvedOptions>;
+  private readonly seeds: readonly string[];
+  private discovered = new Set<string>();
+  /** Index (modulo the known URLs) of the next URL to try. */
+  private cursor = 0;
+  private state: ClientStatus = 'connecting';
+  private socket: WebSocketLike | undefined;
+  private connectedUrl: string | undefined;
+  private connectTimer: ReturnType<typeof setTimeout> | undefined;
+  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Failed connection attempts since the last successful one; drives the backoff. */
+  private failures = 0;
+  private lastError: CacheError | undefined;
+  private lastId = 0;
+  private readonly pending = new Map<number, PendingRequest>();
+  private readonly observers = new Set<AttemptObserver>();
+  private wantWatch = false;
+  private ringRefresh: Promise<void> | undefined;
+  private closing: Promise<void> | undefined;
+
+  /**
+   * @param urls one or more `ws://` / `wss://` URLs of peers; any live peer serves any key
+   * @param options see {@link CacheClientOptions}
+   * @throws CacheError BAD_CONFIG for no URL, a malformed URL or a non-positive duration
+   */
+  constructor(urls: string | string[], options: CacheClientOptions = {}) {
+    super();
+    this.options = Object.freeze(resolveClientOptions(options));
+    const list = (Array.isArray(urls) ? urls : [urls]).map((url) => normalizeUrl(url));
+    if (list.length === 0) throw new CacheError('BAD_CONFIG', 'urls: at least one peer URL is required');
+    this.seeds = Object.freeze([...new Set(list)]);
+    this.connectNext();
+  }
+
+  /**
+   * Creates a client and waits for its first connection.
+   * @returns the connected client
+   * @throws CacheError BAD_CONFIG for bad arguments; UNAVAILABLE once every URL failed one attempt
+   *   (`cause` holds the last attempt's error); the client is closed then.
+   */
+  static async connect(urls: string | string[], options?: CacheClientOptions): Promise<CacheClient> {
+    const client = new CacheClient(urls, options);
+    try {
+      await client.waitForConnection();
+      return client;
+    } catch (error) {
+      await client.close();
+      throw error;
+    }
+  }
+
+  /** The connection status. */
+  get status(): ClientStatus {
+    return this.state;
+  }
+
+  /** The URL of the peer the client is connected to, if any. */
+  get url(): string | undefined {
+    return this.connectedUrl;
+  }
+
+  /** Every URL the client may connect to: the given ones first, then the discovered ones. */
+  get urls(): string[] {
+    return [...this.seeds, ...this.discovered];
+  }
+
+  /** Requests issued and not yet settled (queued ones included). */
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  /**
+   * Reads a key.
+   * @returns the value, or `undefined` when the key is missing (use {@link getEntry} to tell a
+   *   stored `null` from a missing key)
+   */
+  async get<T = unknown>(key: string, options?: CallOptions): Promise<T | undefined> {
+    return (await this.getEntry<T>(key, options)).value;
+  }
+
+  /** Reads a key. @returns `{found: true, value}` or `{found: false}` */
+  async getEntry<T = unknown>(key: string, options?: CallOptions): Promise<Entry<T>> {
+    const reply = await this.call('get', { key: checkKey(key) }, options);
+    return toEntry<T>(reply, 'get');
+  }
+
+  /**
+   * Writes a key. `value` is any JSON value; `options.ttl` its time to live in ms.
+   * @throws CacheError TOO_LARGE, OUT_OF_MEMORY, BAD_REQUEST from the peer
+   */
+  async set(key: string, value: unknown, options: SetOptions = {}): Promise<void> {
+    const { ttl, ...callOptions } = options;
+    const fields: Record<string, unknown> = { key: checkKey(key), value };
+    if (ttl !== undefined) fields.ttl = ttl;
+    await this.call('set', fields, callOptions);
+  }
+
+  /** Deletes a key. @returns true when the key existed */
+  async del(key: string, options?: CallOptions): Promise<boolean> {
+    const reply = await this.call('del', { key: checkKey(key) }, options);
+    return expectField(reply, 'deleted', 'boolean', 'del');
+  }
+
+  /** Sets a key's time to live, in ms. @returns true when the key exists (and was updated) */
+  async expire(key: string, ttlMs: number, options?: CallOptions): Promise<boolean> {
+    const reply = await this.call('expire', { key: checkKey(key), ttl: ttlMs }, options);
+    return expectField(reply, 'updated', 'boolean', 'expire');
+  }
+
+  /** A key's remaining time to live in ms; -1 when it has no expiry, -2 when it is missing (Redis PTTL). */
+  async ttl(key: string, options?: CallOptions): Promise<number> {
+    const reply = await this.call('ttl', { key: checkKey(key) }, options);
+    return expectField(reply, 'ttl', 'number', 'ttl');
+  }
+
+  /**
+   * Adds `by` to an integer value (a missing key counts as 0).
+   * @returns the new value
+   * @throws CacheError NOT_A_NUMBER when the stored value is not an integer
+   */
+  async incr(key: string, by = 1, options?: CallOptions): Promise<number> {
+    const reply = await this.call('incr', { key: checkKey(key), by }, options);
+    return expectField(reply, 'value', 'number', 'incr');
+  }
+
+  /** Reads many keys. @returns one `{found, value?}` per key, in order (no request for no keys) */
+  async mget<T = unknown>(keys: string[], options?: CallOptions): Promise<Array<Entry<T>>> {
+    if (!Array.isArray(keys)) throw new CacheError('BAD_REQUEST', 'mget: keys must be an array of strings');
+    keys.forEach((key) => checkKey(key));
+    if (keys.length === 0) return [];
+    const reply = await this.call('mget', { keys }, options);
+    if (!Array.isArray(reply.values)) throw malformed('mget');
+    return reply.values.map((item: unknown) => toEntry<T>(item, 'mget'));
+  }
+
+  /** Writes many keys; each entry's `ttl` in ms (no request for no entries). */
+  async mset(entries: MsetEntry[], options?: CallOptions): Promise<void> {
+    if (!Array.isArray(entries)) throw new CacheError('BAD_REQUEST', 'mset: entries must be an array of {key, value, ttl?}');
+    for (const entry of entries) checkKey(entry?.key);
+    if (entries.length === 0) return;
+    await this.call('mset', { entries }, options);
+  }
+
+  /** The ring as the connected peer sees it. Feeds peer discovery. */
+  async ring(options?: CallOptions): Promise<RingInfo> {
+    const reply = await this.call('ring', {}, options);
+    const ring = parseRing(reply.ring);
+    if (!ring) throw malformed('ring');
+    this.learnRing(ring);
+    return ring;
+  }
+
+  /** The connected peer's counters (a free-form object). */
+  async stats(options?: CallOptions): Promise<Record<string, unknown>> {
+    const reply = await this.call('stats', {}, options);
+    if (!isObject(reply.stats)) throw malformed('stats');
+    return reply.stats;
+  }
+
+  /**
+   * Subscribes to membership and ring changes: thereafter the client emits `member` and `ring`
+   * events, and subscribes again on every reconnection until {@link unwatch}.
+   */
+  async watch(options?: CallOptions): Promise<void> {
+    this.wantWatch = true;
+    try {
+      await this.call('watch', {}, options);
+    } catch (error) {
+      // A dropped link or a lost reply keeps the intent: the next connection subscribes again.
+      if (!(error instanceof CacheError && TRANSIENT_CODES.has(error.code))) this.wantWatch = false;
+      throw error;
+    }
+  }
+
+  /** Stops the `member` and `ring` events. */
+  async unwatch(options?: CallOptions): Promise<void> {
+    this.wantWatch = false;
+    await this.call('unwatch', {}, options);
+  }
+
+  /**
+   * Sends any request and returns the raw successful reply (`{id, ok: true, ...}`), for ops this
+   * client has no method for and for tools that print replies verbatim.
+   * @param fields the request's fields besides `id` and `op`
+   * @throws CacheError as every call does; the peer's code for an `ok: false` reply
+   */
+  call(op: string, fields: Record<string, unknown> = {}, options: CallOptions = {}): Promise<ReplyFrame> {
+    return new Promise<ReplyFrame>((resolve, reject) => {
+      if (this.state === 'closed') {
+        reject(new CacheError('UNAVAILABLE', `${op}: the client is closed`));
+        return;
+      }
+      const { signal } = options;
+      if (signal?.aborted) {
+        reject(abortedError(op, signal));
+        return;
+      }
+      const timeoutMs = options.timeoutMs ?? this.options.timeoutMs;
+      if (!(typeof timeoutMs === 'number' && timeoutMs > 0)) {
+        reject(new CacheError('BAD_REQUEST', `${op}: timeoutMs must be a positive number of ms, got ${String(timeoutMs)}`));
+        return;
+      }
+      const id = ++this.lastId;
+      let frame: string;
+      try {
+        frame = JSON.stringify(Object.assign({ id, op }, fields, { id, op }));
+      } catch (error) {
+        reject(new CacheError('BAD_REQUEST', `${op}: the request cannot be encoded as JSON: ${errorMessage(error)}`, { cause: error }));
+        return;
+      }
+
+      const onAbort = (): void => pending.settle(abortedError(op, signal!));
+      const timer = setTimeout(() => {
+        pending.settle(
+          pending.sent
+            ? new CacheError('TIMEOUT', `${op}: no reply within ${timeoutMs} ms`)
+            : new CacheError('UNAVAILABLE', `${op}: no connection to a peer within ${timeoutMs} ms`, { cause: this.lastError }),
+        );
+      }, Math.min(timeoutMs, MAX_TIMER_MS));
+      const pending: PendingRequest = {
+        op,
+        frame,
+        sent: false,
+        settle: (error, reply) => {
+          if (!this.pending.delete(id)) return;
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
+          if (error) reject(error);
+          else resolve(reply!);
+        },
+      };
+      this.pending.set(id, pending);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (this.state === 'connected') this.transmit(pending);
+    });
+  }
+
+  /**
+   * Closes the client: rejects every pending call with `UNAVAILABLE`, clears every timer, closes
+   * the socket (waiting up to 1 s for the closing handshake) and never reconnects. Idempotent.
+   */
+  async close(): Promise<void> {
+    if (this.closing) return this.closing;
+    const url = this.connectedUrl;
+    this.setStatus('closed');
+    this.clearConnectTimer();
+    if (this.reconnectTimer !== undefined) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+    const error = new CacheError('UNAVAILABLE', 'the client is closed');
+    for (const pending of [...this.pending.values()]) pending.settle(error);
+    this.notifyAttempt(error);
+    const socket = this.socket;
+    this.socket = undefined;
+    this.connectedUrl = undefined;
+    this.closing = (socket ? closeWebSocket(socket, CLOSE_GRACE_MS) : Promise.resolve()).then(() => {
+      if (url !== undefined) this.emit('disconnect', { url, code: 1000, reason: 'client closed' });
+    });
+    return this.closing;
+  }
+
+  // --- connection -------------------------------------------------------------------------
+
+  private setStatus(to: ClientStatus): void {
+    const from = this.state;
+    if (from === to) return;
+    this.state = to;
+    this.emit('status', { from, to });
+  }
+
+  private connectNext(): void {
+    if (this.state === 'closed') return;
+    const urls = this.urls;
+    const index = this.cursor % urls.length;
+    this.cursor = index + 1;
+    void this.attempt(urls[index]!);
+  }
+
+  private async attempt(url: string): Promise<void> {
+    let Ctor: WebSocketConstructor;
+    let socket: WebSocketLike;
+    try {
+      Ctor = await resolveWebSocket(this.options.WebSocket);
+      if (this.state === 'closed') return;
+      socket = openWebSocket(Ctor, url);
+    } catch (error) {
+      this.onAttemptFailed(url, error);
+      return;
+    }
+    this.socket = socket;
+    let opened = false;
+    let socketError: unknown;
+    this.connectTimer = setTimeout(() => {
+      this.connectTimer = undefined;
+      if (this.socket !== socket) return;
+      this.socket = undefined;
+      dropWebSocket(socket);
+      this.onAttemptFailed(url, new CacheError('TIMEOUT', `no WebSocket handshake within ${this.options.connectTimeoutMs} ms`));
+    }, this.options.connectTimeoutMs);
+
+    // Events of a socket the client has let go of (timed out, closed) are ignored, but the
+    // listeners stay: `ws` throws an 'error' event that has no listener.
+    socket.addEventListener('open', () => {
+      if (this.socket !== socket) return;
+      opened = true;
+      this.clearConnectTimer();
+      this.onOpen(url);
+    });
+    socket.addEventListener('message', (event) => {
+      if (this.socket === socket) this.onMessage(event.data);
+    });
+    socket.addEventListener('error', (event) => {
+      if (this.socket === socket) socketError = event.error ?? new Error(event.message || 'WebSocket error');
+    });
+    socket.addEventListener('close', (event) => {
+      if (this.socket !== socket) return;
+      this.socket = undefined;
+      this.clearConnectTimer();
+      if (opened) this.onDrop(url, event.code, event.reason);
+      else this.onAttemptFailed(url, socketError ?? new Error(`closed with code ${event.code} before the handshake`));
+    });
+  }
+
+  private onOpen(url: string): void {
+    this.failures = 0;
+    this.lastError = undefined;
+    this.connectedUrl = url;
+    this.setStatus('connected');
+    // A watch() issued while disconnected is still queued and subscribes by itself.
+    const watchQueued = [...this.pending.values()].some((pending) => !pending.sent && pending.op === 'watch');
+    if (this.wantWatch && !watchQueued) {
+      this.call('watch', {}).catch((error: unknown) => {
+        const cacheError = toCacheError(error);
+        // A drop is followed by a reconnection that subscribes again; anything else is reported.
+        if (cacheError.code !== 'UNAVAILABLE') this.emit('error', cacheError);
+      });
+    }
+    for (const pending of this.pending.values()) if (!pending.sent) this.transmit(pending);
+    this.notifyAttempt();
+    if (this.state !== 'connected') return;
+    this.emit('connect', { url });
+    if (this.options.discoverPeers && this.state === 'connected') this.refreshRing();
+  }
+
+  private onDrop(url: string, code: number, reason: string): void {
+    this.connectedUrl = undefined;
+    // 1009: the peer refused a frame over its size limit; the offending request is among these.
+    const detail = code === 1009 ? 'a frame exceeded the peer\'s size limit, ' : '';
+    const error = new CacheError('UNAVAILABLE', `the connection to ${url} closed (${detail}${code}${reason ? ` ${reason}` : ''})`);
+    for (const pending of [...this.pending.values()]) if (pending.sent) pending.settle(error);
+    this.setStatus('reconnecting');
+    this.emit('disconnect', { url, code, reason });
+    this.scheduleReconnect();
+  }
+
+  private onAttemptFailed(url: string, cause: unknown): void {
+    if (this.state === 'closed') return;
+    this.failures += 1;
+    this.lastError = new CacheError('UNAVAILABLE', `cannot connect to ${url}: ${errorMessage(cause)}`, { cause });
+    this.notifyAttempt(this.lastError);
+    this.emit('error', this.lastError);
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.state === 'closed' || this.reconnectTimer !== undefined) return;
+    const delay = reconnectDelayMs(this.failures, this.options.reconnectBaseMs, this.options.reconnectMaxMs);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      this.connectNext();
+    }, delay);
+  }
+
+  private clearConnectTimer(): void {
+    if (this.connectTimer !== undefined) clearTimeout(this.connectTimer);
+    this.connectTimer = undefined;
+  }
+
+  private notifyAttempt(error?: CacheError): void {
+    for (const observer of [...this.observers]) observer(error);
+  }
+
+  /** Resolves on the next connection; rejects once every known URL failed an attempt, or on close. */
+  private waitForConnection(): Promise<void> {
+    if (this.state === 'connected') return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      let failures = 0;
+      const observer: AttemptObserver = (error) => {
+        if (error === undefined) {
+          this.observers.delete(observer);
+          resolve();
+          return;
+        }
+        failures += 1;
+        if (this.state === 'closed' || failures >= this.urls.length) {
+          this.observers.delete(observer);
+          const message =
+            this.state === 'closed'
+              ? 'the client was closed before it connected'
+              : `could not connect to any of ${this.urls.join(', ')} (last: ${error.message})`;
+          reject(new CacheError('UNAVAILABLE', message, { cause: error }));
+        }
+      };
+      this.observers.add(observer);
+    });
+  }
+
+  private transmit(pending: PendingRequest): void {
+    const socket = this.socket;
+    // A socket that is closing will report its close; the request then waits for the next one.
+    if (!socket || socket.readyState !== READY_STATE.OPEN) return;
+    try {
+      socket.send(pending.frame);
+      pending.sent = true;
+    } catch {
+      // Left unsent: it goes out on the next connection or meets its deadline.
+    }
+  }
+
+  // --- frames -----------------------------------------------------------------------------
+
+  private onMessage(data: unknown): void {
+    const text = frameText(data);
+    let frame: unknown;
+    try {
+      frame = text === undefined ? undefined : JSON.parse(text);
+    } catch {
+      frame = undefined;
+    }
+    if (!isObject(frame)) {
+      this.emit('error', new CacheError('INTERNAL', `unparseable frame from ${this.connectedUrl ?? 'the peer'}`));
+      return;
+    }
+    if (frame.id !== undefined && frame.id !== null) {
+      const pending = this.pending.get(typeof frame.id === 'number' ? frame.id : Number(frame.id));
+      // No pending entry: the call timed out or was aborted; its late reply is dropped.
+      if (!pending?.sent) return;
+      if (frame.ok === true) pending.settle(undefined, frame as ReplyFrame);
+      else pending.settle(CacheError.fromWire(frame.error));
+      return;
+    }
+    if (typeof frame.event === 'string') {
+      this.onEvent(frame);
+      return;
+    }
+    // An error the peer could not tie to a request (it could not read the id).
+    if (frame.ok === false) this.emit('error', CacheError.fromWire(frame.error));
+  }
+
+  private onEvent(frame: Record<string, unknown>): void {
+    if (frame.event === 'member') {
+      const event = parseMemberEvent(frame);
+      if (!event) {
+        this.emit('error', new CacheError('INTERNAL', 'malformed member event'));
+        return;
+      }
+      this.learnMember(event);
+      this.emit('member', event);
+    } else if (frame.event === 'ring') {
+      const ring = parseRing(frame.ring);
+      if (!ring) {
+        this.emit('error', new CacheError('INTERNAL', 'malformed ring event'));
+        return;
+      }
+      this.learnRing(ring);
+      this.emit('ring', ring);
+    }
+    // Other events come from a newer peer; this client does not know them and skips them.
+  }
+
+  // --- peer discovery -----------------------------------------------------------------------
+
+  private refreshRing(): void {
+    if (this.ringRefresh) return;
+    // Best effort: a peer without `ring`, or a drop, leaves the known URLs as they are.
+    this.ringRefresh = this.ring().then(
+      () => undefined,
+      () => undefined,
+    );
+    void this.ringRefresh.finally(() => {
+      this.ringRefresh = undefined;
+    });
+  }
+
+  private learnRing(ring: RingInfo): void {
+    if (!this.options.discoverPeers) return;
+    const next = new Set<string>();
+    for (const peer of ring.peers) {
+      if (!isInRing(peer.state)) continue;
+      const url = tryNormalizeUrl(peer.url);
+      if (url !== undefined && !this.seeds.includes(url)) next.add(url);
+    }
+    this.discovered = next;
+  }
+
+  private learnMember(event: MemberEvent): void {
+    if (!this.options.discoverPeers) return;
+    const url = tryNormalizeUrl(event.peer.url);
+    if (url === undefined || this.seeds.includes(url)) return;
+    if (isInRing(event.state)) this.discovered.add(url);
+    else this.discovered.delete(url);
+  }
+}
+
+// --- helpers of this file -----------------------------------------------------------------
+
+function resolveClientOptions(options: CacheClientOptions): ResolvedOptions {
+  const timeoutMs = positiveMs('timeoutMs', options.timeoutMs, 5000);
+  const resolved: ResolvedOptions = {
+    timeoutMs,
+    connectTimeoutMs: positiveMs('connectTimeoutMs', options.connectTimeoutMs, timeoutMs),
+    reconnectBaseMs: positiveMs('reconnectBaseMs', options.reconnectBaseMs, 100),
+    reconnectMaxMs: positiveMs('reconnectMaxMs', options.reconnectMaxMs, 5000),
+    WebSocket: options.WebSocket,
+    discoverPeers: options.discoverPeers ?? true,
+  };
+  if (resolved.reconnectMaxMs < resolved.reconnectBaseMs) {
+    throw new CacheError('BAD_CONFIG', 'reconnectMaxMs: must be at least reconnectBaseMs');
+  }
+  if (resolved.WebSocket !== undefined && typeof resolved.WebSocket !== 'function') {
+    throw new CacheError('BAD_CONFIG', 'WebSocket: expected a constructor');
+  }
+  return resolved;
+}
+
+function positiveMs(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || Number.isNaN(value) || value <= 0) {
+    throw new CacheError('BAD_CONFIG', `${name}: expected a positive number of ms, got ${String(value)}`);
+  }
+  return Math.min(value, MAX_TIMER_MS);
+}
+
+function normalizeUrl(url: unknown): string {
+  const normalized = typeof url === 'string' ? tryNormalizeUrl(url) : undefined;
+  if (normalized === undefined) throw new CacheError('BAD_CONFIG', `urls: expected a ws:// or wss:// URL, got ${JSON.stringify(url)}`);
+  return normalized;
+}
+
+/** `ws://h:p` and `ws://h:p/` name the same peer: compare URLs in their normalized form. */
+function tryNormalizeUrl(url: unknown): string | undefined {
+  if (typeof url !== 'string') return undefined;
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === 'ws:' || parsed.protocol === 'wss:' ? parsed.href : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function checkKey(key: unknown): string {
+  if (typeof key !== 'string') throw new CacheError('BAD_REQUEST', `key must be a string, got ${key === null ? 'null' : typeof key}`);
+  return key;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function malformed(op: string): CacheError {
+  return new CacheError('INTERNAL', `${op}: malformed reply from the peer`);
+}
+
+function expectField<K extends 'boolean' | 'number'>(reply: ReplyFrame, field: string, type: K, op: string): K extends 'boolean' ? boolean : number {
+  const value = reply[field];
+  if (typeof value !== type) throw malformed(op);
+  return value as K extends 'boolean' ? boolean : number;
+}
+
+function toEntry<T>(item: unknown, op: string): Entry<T> {
+  if (!isObject(item) || typeof item.found !== 'boolean') throw malformed(op);
+  return item.found ? { found: true, value: item.value as T } : { found: false };
+}
+
+function parseRing(value: unknown): RingInfo | undefined {
+  if (!isObject(value) || !Array.isArray(value.peers)) return undefined;
+  if (!value.peers.every((peer) => isObject(peer) && typeof peer.id === 'string')) return undefined;
+  return value as unknown as RingInfo;
+}
+
+function parseMemberEvent(frame: Record<string, unknown>): MemberEvent | undefined {
+  const { peer, state } = frame;
+  if (!isObject(peer) || typeof peer.id !== 'string' || typeof state !== 'string') return undefined;
+  return { peer: peer as unknown as PeerInfo, state: state as MemberState };
+}
+
+function abortedError(op: string, signal: AbortSignal): CacheError {
+  return new CacheError('ABORTED', `${op}: aborted`, { cause: signal.reason });
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

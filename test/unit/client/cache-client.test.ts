@@ -1,0 +1,609 @@
+/**
+ * CacheClient against a stand-in peer: a real `ws` WebSocketServer on 127.0.0.1 port 0 that
+ * speaks the client wire contract over an in-test Map. (Integration tests run the client against
+ * real peers.)
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createServer, type Socket } from 'node:net';
+import { WebSocket, WebSocketServer } from 'ws';
+import { CacheClient, reconnectDelayMs, type CacheClientOptions, type MemberEvent, type RingInfo, type RingPeer } from '../../../src/client/cache-client.js';
+import { resolveWebSocket, type WebSocketConstructor } from '../../../src/client/websocket-factory.js';
+import { CacheError } from '../../../src/errors.js';
+
+// --- helpers ----------------------------------------------------------------------------------
+
+// Captured before any test fakes the timers, so the helpers keep polling in real time.
+const realSetTimeout = globalThis.setTimeout;
+const realClearTimeout = globalThis.clearTimeout;
+
+type Frame = Record<string, unknown> & { id?: unknown; op?: unknown };
+type Reply = (body: Record<string, unknown>) => void;
+/** Returns true when it took care of the request (replied now, later or never). */
+type Intercept = (frame: Frame, reply: Reply, socket: WebSocket) => boolean;
+
+/** Polls `condition` every 5 ms until it holds; fails after `timeoutMs`. */
+async function waitFor(condition: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => realSetTimeout(resolve, 5));
+  }
+}
+
+/** Resolves with the next `event` of the client; fails after `timeoutMs`. */
+function nextEvent<E extends 'connect' | 'disconnect' | 'member' | 'ring'>(client: CacheClient, event: E, timeoutMs = 5000): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const timer = realSetTimeout(() => {
+      client.off(event, listener);
+      reject(new Error(`no ${event} event within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const listener = (payload: unknown): void => {
+      realClearTimeout(timer);
+      resolve(payload);
+    };
+    client.once(event, listener);
+  });
+}
+
+/** A peer stand-in: the client contract over a Map, with hooks to delay, drop or refuse. */
+class StandInPeer {
+  readonly store = new Map<string, { value: unknown; expiresAt?: number }>();
+  readonly sockets = new Set<WebSocket>();
+  readonly watchers = new Set<WebSocket>();
+  readonly received: Frame[] = [];
+  intercept: Intercept | undefined;
+  /** Members reported by `ring`; the stand-in itself by default. */
+  ringPeers: RingPeer[];
+  /** When false, WebSocket handshakes are refused (HTTP 401). */
+  accept = true;
+
+  private constructor(
+    private readonly wss: WebSocketServer,
+    readonly url: string,
+    readonly id: string,
+  ) {
+    this.ringPeers = [{ id, url, state: 'alive', incarnation: 0, ownership: 1 }];
+    wss.on('connection', (socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => {
+        this.sockets.delete(socket);
+        this.watchers.delete(socket);
+      });
+      socket.on('message', (data) => this.onMessage(socket, data.toString()));
+    });
+  }
+
+  static async start(id: string): Promise<StandInPeer> {
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, verifyClient: () => peer.accept });
+    await new Promise<void>((resolve, reject) => {
+      wss.once('listening', resolve);
+      wss.once('error', reject);
+    });
+    const { port } = wss.address() as { port: number };
+    const peer: StandInPeer = new StandInPeer(wss, `ws://127.0.0.1:${port}/`, id);
+    return peer;
+  }
+
+  ops(op: string): Frame[] {
+    return this.received.filter((frame) => frame.op === op);
+  }
+
+  ring(): RingInfo {
+    return { epoch: 1, checksum: 'c0ffee', replicas: 2, vnodes: 8, self: this.id, peers: this.ringPeers };
+  }
+
+  /** Sends an event frame to every watcher. */
+  push(frame: Record<string, unknown>): void {
+    for (const socket of this.watchers) socket.send(JSON.stringify(frame));
+  }
+
+  /** Closes every client socket with `code` (a closing handshake, as a peer shutting down does). */
+  dropConnections(code = 1001, reason = 'going away'): void {
+    for (const socket of this.sockets) socket.close(code, reason);
+  }
+
+  async stop(): Promise<void> {
+    this.accept = false;
+    for (const socket of this.sockets) socket.terminate();
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+  }
+
+  private onMessage(socket: WebSocket, text: string): void {
+    const frame = JSON.parse(text) as Frame;
+    this.received.push(frame);
+    const reply: Reply = (body) => {
+      if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ id: frame.id, ...body }));
+    };
+    if (this.intercept?.(frame, reply, socket)) return;
+    this.serve(frame, reply, socket);
+  }
+
+  private live(key: string): { value: unknown; expiresAt?: number } | undefined {
+    const entry = this.store.get(key);
+    if (entry?.expiresAt !== undefined && entry.expiresAt <= Date.now()) {
+      this.store.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  private serve(frame: Frame, reply: Reply, socket: WebSocket): void {
+    const key = frame.key as string;
+    const fail = (code: string, message: string): void => reply({ ok: false, error: { code, message } });
+    switch (frame.op) {
+      case 'get': {
+        const entry = this.live(key);
+        return reply(entry ? { ok: true, found: true, value: entry.value } : { ok: true, found: false });
+      }
+      case 'set':
+        this.store.set(key, { value: frame.value, expiresAt: typeof frame.ttl === 'number' ? Date.now() + frame.ttl : undefined });
+        return reply({ ok: true });
+      case 'del':
+        return reply({ ok: true, deleted: this.store.delete(key) });
+      case 'expire': {
+        const entry = this.live(key);
+        if (entry) entry.expiresAt = Date.now() + (frame.ttl as number);
+        return reply({ ok: true, updated: entry !== undefined });
+      }
+      case 'ttl': {
+        const entry = this.live(key);
+        const ttl = entry === undefined ? -2 : entry.expiresAt === undefined ? -1 : entry.expiresAt - Date.now();
+        return reply({ ok: true, ttl });
+      }
+      case 'incr': {
+        const current = this.live(key)?.value ?? 0;
+        if (!Number.isInteger(current)) return fail('NOT_A_NUMBER', `${key} does not hold an integer`);
+        const value = (current as number) + ((frame.by as number | undefined) ?? 1);
+        this.store.set(key, { value });
+        return reply({ ok: true, value });
+      }
+      case 'mget':
+        return reply({
+          ok: true,
+          values: (frame.keys as string[]).map((k) => {
+            const entry = this.live(k);
+            return entry ? { found: true, value: entry.value } : { found: false };
+          }),
+        });
+      case 'mset':
+        for (const entry of frame.entries as Array<{ key: string; value: unknown }>) this.store.set(entry.key, { value: entry.value });
+        return reply({ ok: true });
+      case 'ring':
+        return reply({ ok: true, ring: this.ring() });
+      case 'watch':
+        this.watchers.add(socket);
+        return reply({ ok: true });
+      case 'unwatch':
+        this.watchers.delete(socket);
+        return reply({ ok: true });
+      case 'stats':
+        return reply({ ok: true, stats: { requests: this.received.length, store: { keys: this.store.size } } });
+      default:
+        return fail('UNKNOWN_OP', `unknown op ${String(frame.op)}`);
+    }
+  }
+}
+
+const FAST: CacheClientOptions = { timeoutMs: 5000, reconnectBaseMs: 10, reconnectMaxMs: 50 };
+
+const peers: StandInPeer[] = [];
+const clients: CacheClient[] = [];
+
+async function startPeer(id = `p${peers.length + 1}`): Promise<StandInPeer> {
+  const peer = await StandInPeer.start(id);
+  peers.push(peer);
+  return peer;
+}
+
+async function connect(urls: string | string[], options: CacheClientOptions = {}): Promise<CacheClient> {
+  const client = await CacheClient.connect(urls, { ...FAST, ...options });
+  clients.push(client);
+  return client;
+}
+
+/**
+ * Counts the TCP sockets and connects in progress of this process (timers are checked with fake
+ * timers instead: the test runner's own timers come and go).
+ */
+function openSocketCount(): number {
+  return process.getActiveResourcesInfo().filter((type) => type === 'TCPSocketWrap' || type === 'ConnectWrap').length;
+}
+
+afterEach(async () => {
+  vi.useRealTimers();
+  await Promise.all(clients.splice(0).map((client) => client.close()));
+  await Promise.all(peers.splice(0).map((peer) => peer.stop()));
+});
+
+// --- tests ------------------------------------------------------------------------------------
+
+describe('CacheClient requests', () => {
+  it('runs every op of the contract', async () => {
+    const peer = await startPeer();
+    const client = await connect(peer.url);
+    expect(client.status).toBe('connected');
+    expect(client.url).toBe(peer.url);
+
+    await client.set('a', { n: 1 });
+    expect(await client.get('a')).toEqual({ n: 1 });
+    expect(await client.get('missing')).toBeUndefined();
+    await client.set('nothing', null);
+    expect(await client.getEntry('nothing')).toEqual({ found: true, value: null });
+    expect(await client.getEntry('missing')).toEqual({ found: false });
+
+    await client.set('t', 'v', { ttl: 60_000 });
+    expect(peer.ops('set').at(-1)).toMatchObject({ key: 't', value: 'v', ttl: 60_000 });
+    expect(await client.ttl('t')).toBeGreaterThan(59_000);
+    expect(await client.ttl('a')).toBe(-1);
+    expect(await client.ttl('missing')).toBe(-2);
+    expect(await client.expire('a', 30_000)).toBe(true);
+    expect(await client.expire('missing', 30_000)).toBe(false);
+
+    expect(await client.incr('n')).toBe(1);
+    expect(await client.incr('n', 41)).toBe(42);
+    expect(await client.incr('n', -2)).toBe(40);
+
+    expect(await client.del('n')).toBe(true);
+    expect(await client.del('n')).toBe(false);
+
+    await client.mset([{ key: 'x', value: 1 }, { key: 'y', value: 'two', ttl: 1000 }]);
+    expect(await client.mget(['x', 'nope', 'y'])).toEqual([{ found: true, value: 1 }, { found: false }, { found: true, value: 'two' }]);
+    expect(await client.mget([])).toEqual([]);
+
+    const ring = await client.ring();
+    expect(ring).toMatchObject({ epoch: 1, self: 'p1', peers: [{ id: 'p1', state: 'alive', ownership: 1 }] });
+    expect(await client.stats()).toMatchObject({ store: { keys: expect.any(Number) } });
+
+    const raw = await client.call('get', { key: 'x' });
+    expect(raw).toMatchObject({ ok: true, found: true, value: 1 });
+  });
+
+  it('sends increasing numeric ids and correlates replies that arrive out of order', async () => {
+    const peer = await startPeer();
+    const client = await connect(peer.url, { discoverPeers: false });
+    for (const key of ['a', 'b', 'c']) peer.store.set(key, { value: `value of ${key}` });
+    const held: Array<() => void> = [];
+    peer.intercept = (frame, reply) => {
+      if (frame.op !== 'get') return false;
+      held.push(() => reply({ ok: true, found: true, value: peer.store.get(frame.key as string)!.value }));
+      return true;
+    };
+
+    const results = Promise.all(['a', 'b', 'c'].map((key) => client.get(key)));
+    await waitFor(() => held.length === 3, 5000, 'three held requests');
+    const ids = peer.ops('get').map((frame) => frame.id as number);
+    expect(ids.every((id) => typeof id === 'number')).toBe(true);
+    expect([...ids].sort((x, y) => x - y)).toEqual(ids);
+    expect(new Set(ids).size).toBe(3);
+
+    for (const release of held.reverse()) release();
+    expect(await results).toEqual(['value of a', 'value of b', 'value of c']);
+    expect(client.pendingCount).toBe(0);
+  });
+
+  it('rejects with TIMEOUT at the per-call deadline and ignores the late reply', async () => {
+    const peer = await startPeer();
+    const client = await connect(peer.url, { discoverPeers: false });
+    let late: (() => void) | undefined;
+    peer.intercept = (frame, reply) => {
+      if (frame.key !== 'slow') return false;
+      late = () => reply({ ok: true, found: true, value: 'late' });
+      return true;
+    };
+
+    const started = Date.now();
+    const error = await client.get('slow', { timeoutMs: 100 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CacheError);
+    expect((error as CacheError).code).toBe('TIMEOUT');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(90);
+    expect(client.pendingCount).toBe(0);
+
+    late!();
+    await client.set('k', 1);
+    expect(await client.get('k')).toBe(1);
+    expect(client.status).toBe('connected');
+  });
+
+  it('rejects with ABORTED when the signal fires, and at once for an aborted signal', async () => {
+    const peer = await startPeer();
+    const client = await connect(peer.url, { discoverPeers: false });
+    peer.intercept = (frame) => frame.key === 'hang';
+
+    const controller = new AbortController();
+    const aborted = expect(client.get('hang', { signal: controller.signal })).rejects.toMatchObject({ code: 'ABORTED' });
+    await waitFor(() => peer.ops('get').length === 1, 5000, 'the request at the peer');
+    controller.abort(new Error('user gave up'));
+    await aborted;
+    expect(client.pendingCount).toBe(0);
+
+    const gets = peer.ops('get').length;
+    await expect(client.get('k', { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'ABORTED' });
+    await client.set('after', 1);
+    expect(peer.ops('get').length).toBe(gets);
+  });
+
+  it('rejects an error reply with a CacheError carrying the wire code', async () => {
+    const peer = await startPeer();
+    const client = await connect(peer.url, { discoverPeers: false });
+    await client.set('s', 'text');
+
+    const error = await client.incr('s').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CacheError);
+    expect(error).toMatchObject({ code: 'NOT_A_NUMBER', message: 's does not hold an integer' });
+    await expect(client.call('frobnicate')).rejects.toMatchObject({ code: 'UNKNOWN_OP' });
+
+    peer.intercept = (frame, reply) => {
+      if (frame.op !== 'get') return false;
+      reply({ ok: false, error: { code: 'SOMETHING_NEW', message: 'from a newer peer' } });
+      return true;
+    };
+    await expect(client.get('x')).rejects.toMatchObject({ code: 'INTERNAL', message: 'from a newer peer' });
+  });
+
+  it('validates keys client-side and never sends a bad request', async () => {
+    const peer = await startPeer();
+    const client = await connect(peer.url, { discoverPeers: false });
+    await expect(client.get(42 as unknown as string)).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    await expect(client.set('k', 10n)).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    await expect(client.get('k', { timeoutMs: 0 })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    expect(peer.received).toHaveLength(0);
+  });
+
+  it('rejects bad options at construction with BAD_CONFIG', () => {
+    expect(() => new CacheClient([])).toThrow(expect.objectContaining({ code: 'BAD_CONFIG' }));
+    expect(() => new CacheClient('http://127.0.0.1:1')).toThrow(expect.objectContaining({ code: 'BAD_CONFIG' }));
+    expect(() => new CacheClient('ws://127.0.0.1:1', { timeoutMs: -5 })).toThrow(expect.objectContaining({ code: 'BAD_CONFIG' }));
+    expect(() => new CacheClient('ws://127.0.0.1:1', { reconnectBaseMs: 100, reconnectMaxMs: 10 })).toThrow(
+      expect.objectContaining({ code: 'BAD_CONFIG' }),
+    );
+  });
+});
+
+describe('CacheClient connection', () => {
+  it('rejects pending requests with UNAVAILABLE at once when the peer closes the socket, then reconnects', async () => {
+    const peer = await startPeer();
+    const client = await connect(peer.url, { timeoutMs: 20_000, discoverPeers: false });
+    peer.intercept = (frame) => frame.key === 'hang';
+
+    const started = Date.now();
+    const pending = [client.get('hang'), client.get('hang')].map((p) => p.catch((e: unknown) => e));
+    await waitFor(() => peer.ops('get').length === 2, 5000, 'the requests at the peer');
+    const disconnected = nextEvent(client, 'disconnect');
+    const reconnected = nextEvent(client, 'connect');
+    peer.dropConnections(1001, 'going away');
+
+    for (const error of await Promise.all(pending)) {
+      expect(error).toBeInstanceOf(CacheError);
+      expect((error as CacheError).code).toBe('UNAVAILABLE');
+    }
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(await disconnected).toEqual({ url: peer.url, code: 1001, reason: 'going away' });
+    expect(await reconnected).toEqual({ url: peer.url });
+    peer.intercept = undefined;
+    await client.set('k', 'v');
+    expect(await client.get('k')).toBe('v');
+  });
+
+  it('holds requests issued while disconnected until the connection is back', async () => {
+    const peer = await startPeer();
+    const client = await connect(peer.url, { discoverPeers: false });
+    peer.accept = false;
+    const disconnected = nextEvent(client, 'disconnect');
+    peer.dropConnections();
+    await disconnected;
+    expect(client.status).toBe('reconnecting');
+
+    const queued = client.set('k', 'queued', { timeoutMs: 10_000 });
+    const doomed = expect(client.get('k', { timeoutMs: 100 })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    await doomed;
+    expect(peer.ops('set')).toHaveLength(0);
+
+    peer.accept = true;
+    await queued;
+    expect(peer.store.get('k')?.value).toBe('queued');
+    expect(client.status).toBe('connected');
+  });
+
+  it('fails over to the next URL when its peer stops', async () => {
+    const first = await startPeer('p1');
+    const second = await startPeer('p2');
+    const client = await connect([first.url, second.url], { discoverPeers: false });
+    expect(client.url).toBe(first.url);
+    await client.set('k', 'on first');
+
+    const reconnected = nextEvent(client, 'connect');
+    await first.stop();
+    expect(await reconnected).toEqual({ url: second.url });
+    await client.set('k', 'on second');
+    expect(second.store.get('k')?.value).toBe('on second');
+    expect(client.url).toBe(second.url);
+  });
+
+  it('discovers peers from the ring and fails over to them', async () => {
+    const first = await startPeer('p1');
+    const second = await startPeer('p2');
+    first.ringPeers = [
+      { id: 'p1', url: first.url, state: 'alive', incarnation: 0, ownership: 0.5 },
+      { id: 'p2', url: second.url, state: 'alive', incarnation: 3, ownership: 0.5 },
+      { id: 'p3', url: 'ws://127.0.0.1:1/', state: 'dead', incarnation: 1, ownership: 0 },
+    ];
+    const client = await connect(first.url);
+    // The client asks for the ring after connecting.
+    await waitFor(() => client.urls.length === 2, 5000, 'the discovered peer');
+    expect(client.urls).toEqual([first.url, second.url]);
+
+    const reconnected = nextEvent(client, 'connect');
+    await first.stop();
+    expect(await reconnected).toEqual({ url: second.url });
+    expect(await client.incr('n')).toBe(1);
+  });
+
+  it('connect() rejects with UNAVAILABLE after every URL failed, leaving no timer or socket', async () => {
+    const gone = await startPeer('gone');
+    const alsoGone = await startPeer('also-gone');
+    await gone.stop();
+    await alsoGone.stop();
+    peers.length = 0;
+
+    const error = await CacheClient.connect([gone.url, alsoGone.url], FAST).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CacheError);
+    expect((error as CacheError).code).toBe('UNAVAILABLE');
+    expect((error as CacheError).cause).toMatchObject({ code: 'UNAVAILABLE', message: expect.stringContaining('cannot connect to') });
+
+    await waitFor(() => openSocketCount() === 0, 5000, 'earlier sockets to close');
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+    await expect(CacheClient.connect(gone.url, FAST)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    // The attempt armed a connect timer and, once refused, a reconnect timer: both cleared.
+    expect(vi.getTimerCount()).toBe(0);
+    await waitFor(() => openSocketCount() === 0, 5000, 'sockets to close');
+  });
+
+  it('gives up an attempt after connectTimeoutMs, and close() while connecting leaves nothing', async () => {
+    // Accepts TCP connections and never answers the WebSocket handshake.
+    const accepted = new Set<Socket>();
+    const silent = createServer((socket) => {
+      accepted.add(socket);
+      socket.resume(); // read (and drop) the handshake, so the client's FIN is seen
+      socket.on('close', () => accepted.delete(socket));
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const url = `ws://127.0.0.1:${(silent.address() as { port: number }).port}/`;
+    try {
+      const error = await CacheClient.connect(url, { ...FAST, connectTimeoutMs: 100 }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'UNAVAILABLE', cause: { code: 'UNAVAILABLE', cause: { code: 'TIMEOUT' } } });
+
+      await waitFor(() => openSocketCount() === accepted.size, 5000, 'the timed-out socket to close');
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+      const client = new CacheClient(url, FAST);
+      await waitFor(() => accepted.size === 1, 5000, 'the TCP connection');
+      expect(client.status).toBe('connecting');
+      const queued = expect(client.get('k')).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+      await client.close();
+      await queued;
+      expect(vi.getTimerCount()).toBe(0);
+      await waitFor(() => accepted.size === 0, 5000, 'the client to drop the connection');
+    } finally {
+      for (const socket of accepted) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+  });
+
+  it('close() rejects pending calls with UNAVAILABLE, never reconnects and leaves no timer or socket', async () => {
+    const peer = await startPeer();
+    await waitFor(() => openSocketCount() === 0, 5000, 'earlier sockets to close');
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+    const client = await CacheClient.connect(peer.url, FAST);
+    await client.watch();
+    peer.intercept = (frame) => frame.key === 'hang';
+    const pending = expect(client.get('hang')).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    await waitFor(() => peer.ops('get').length === 1, 5000, 'the request at the peer');
+    expect(vi.getTimerCount()).toBeGreaterThan(0);
+
+    const disconnected = nextEvent(client, 'disconnect');
+    await client.close();
+    await pending;
+    expect(await disconnected).toEqual({ url: peer.url, code: 1000, reason: 'client closed' });
+    expect(client.status).toBe('closed');
+    expect(client.pendingCount).toBe(0);
+    await expect(client.get('k')).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    await client.close();
+
+    await waitFor(() => peer.sockets.size === 0, 5000, 'the peer to see the close');
+    await waitFor(() => vi.getTimerCount() === 0, 5000, 'timers to be cleared');
+    await waitFor(() => openSocketCount() === 0, 5000, 'sockets to close');
+    expect(peer.ops('watch')).toHaveLength(1);
+    expect(client.status).toBe('closed');
+  });
+});
+
+describe('CacheClient watch', () => {
+  it('emits member and ring events and subscribes again after a reconnection', async () => {
+    const peer = await startPeer();
+    const client = await connect(peer.url, { discoverPeers: false });
+    const members: MemberEvent[] = [];
+    const rings: RingInfo[] = [];
+    client.on('member', (event) => members.push(event));
+    client.on('ring', (ring) => rings.push(ring));
+
+    await client.watch();
+    const member = { peer: { id: 'p9', url: 'ws://127.0.0.1:9/', state: 'suspect', incarnation: 2 }, state: 'suspect' };
+    peer.push({ event: 'member', ...member });
+    peer.push({ event: 'ring', ring: peer.ring() });
+    await waitFor(() => members.length === 1 && rings.length === 1, 5000, 'the events');
+    expect(members[0]).toEqual(member);
+    expect(rings[0]).toEqual(peer.ring());
+
+    const reconnected = nextEvent(client, 'connect');
+    peer.dropConnections();
+    await reconnected;
+    await waitFor(() => peer.watchers.size === 1, 5000, 'the re-subscription');
+    expect(peer.ops('watch')).toHaveLength(2);
+    peer.push({ event: 'member', peer: { ...member.peer, state: 'dead' }, state: 'dead' });
+    await waitFor(() => members.length === 2, 5000, 'the event after reconnecting');
+    expect(members[1]!.state).toBe('dead');
+
+    await client.unwatch();
+    expect(peer.watchers.size).toBe(0);
+    const dropped = nextEvent(client, 'connect');
+    peer.dropConnections();
+    await dropped;
+    await client.set('sync', 1);
+    expect(peer.ops('watch')).toHaveLength(2);
+  });
+
+  it('skips unknown events and reports unparseable frames as errors', async () => {
+    const peer = await startPeer();
+    const client = await connect(peer.url, { discoverPeers: false });
+    const errors: CacheError[] = [];
+    client.on('error', (error) => errors.push(error));
+    await client.watch();
+    peer.push({ event: 'from-the-future', x: 1 });
+    for (const socket of peer.sockets) socket.send('not json');
+    await waitFor(() => errors.length === 1, 5000, 'the error event');
+    expect(errors[0]!.code).toBe('INTERNAL');
+    expect(await client.incr('n')).toBe(1);
+  });
+});
+
+describe('WebSocket implementation', () => {
+  it('takes an injected constructor, else a global WebSocket, else ws', async () => {
+    const injected = class {} as unknown as WebSocketConstructor;
+    expect(await resolveWebSocket(injected)).toBe(injected);
+    expect((globalThis as { WebSocket?: unknown }).WebSocket).toBeUndefined(); // Node 20
+    expect(await resolveWebSocket()).toBe(WebSocket);
+    vi.stubGlobal('WebSocket', injected);
+    try {
+      expect(await resolveWebSocket()).toBe(injected);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
+  it('connects through an injected constructor', async () => {
+    const peer = await startPeer();
+    const opened: string[] = [];
+    class CountingWebSocket extends WebSocket {
+      constructor(url: string) {
+        super(url);
+        opened.push(url);
+      }
+    }
+    const client = await connect(peer.url, { WebSocket: CountingWebSocket as unknown as WebSocketConstructor });
+    await client.set('k', 1);
+    expect(opened).toEqual([peer.url]);
+  });
+});
+
+describe('reconnectDelayMs', () => {
+  it.each([
+    // failures, base, max, random, expected
+    [0, 100, 5000, 0.5, 50],
+    [1, 100, 5000, 0.5, 100],
+    [3, 100, 5000, 0.999, 799],
+    [10, 100, 5000, 0.5, 2500],
+    [1000, 100, 5000, 0.5, 2500],
+    [2, 100, 5000, 0, 0],
+  ])('failures=%i base=%i max=%i random=%f -> %i ms', (failures, base, max, random, expected) => {
+    expect(reconnectDelayMs(failures, base, max, () => random)).toBe(expected);
+  });
+});
