@@ -1,0 +1,496 @@
+/**
+ * A ringcache peer: one process's member of the cluster.
+ *
+ * Composition (see docs/architecture.md):
+ * - an HTTP server whose WebSocket upgrades go to the client endpoint `/` ({@link ClientSession})
+ *   or the peer endpoint `/peer` ({@link LinkManager}: the full mesh of peer links);
+ * - the {@link MemberList} and SWIM {@link FailureDetector} with the {@link GossipQueue};
+ * - the {@link HashRing} rebuilt from the ring members on every membership change;
+ * - the {@link LocalStore}, the {@link Coordinator} (data path) and the {@link Rebalancer}.
+ *
+ * Lifecycle: {@link Peer.start} listens, joins through a bootstrap peer and resolves when the
+ * peer is serving; {@link Peer.leave} is the graceful exit (announce `left`, hand every entry to
+ * its new owners, close); {@link Peer.stop} is the hard stop that closes every socket and timer.
+ */
+import { EventEmitter } from 'eventemitter3';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
+import type WebSocket from 'ws';
+import type { PeerConfig } from './config.js';
+import { defaultPeerConfig, resolvePeerConfig } from './config.js';
+import { CacheError } from './errors.js';
+import { HybridLogicalClock } from './hlc.js';
+import type { Logger } from './logger.js';
+import { createLogger } from './logger.js';
+import { FailureDetector } from './membership/failure-detector.js';
+import { GossipQueue } from './membership/gossip-queue.js';
+import type { MemberRecord } from './membership/member.js';
+import { isInRing } from './membership/member.js';
+import { MemberList } from './membership/member-list.js';
+import type { PeerEvents } from './peer-events.js';
+import type { PeerOpName } from './protocol/peer-frames.js';
+import { parseOpBody } from './protocol/peer-frames.js';
+import { Coordinator } from './replication/coordinator.js';
+import type { RebalanceReport } from './replication/rebalancer.js';
+import { Rebalancer } from './replication/rebalancer.js';
+import { HashRing } from './ring/hash-ring.js';
+import type { RingView } from './ring/ring-view.js';
+import { describeRing } from './ring/ring-view.js';
+import { ClientSession } from './server/client-session.js';
+import { LocalStore } from './store/local-store.js';
+import { backoffDelayMs, LinkManager, PEER_PATH } from './transport/link-manager.js';
+import type { PeerLink } from './transport/peer-link.js';
+
+/** Options of {@link Peer.start} besides the config. */
+export interface PeerStartOptions {
+  /** Config the overrides apply to. Default: {@link defaultPeerConfig}. */
+  base?: PeerConfig;
+  /** Logger; default: a pino logger on stderr at `config.logLevel`. */
+  logger?: Logger;
+  /** Give up joining after this many ms (default: keep trying until stopped). */
+  joinTimeoutMs?: number;
+}
+
+/** Membership updates piggybacked on one probe frame. */
+const PIGGYBACK_MAX = 16;
+
+/** Period of housekeeping (link targets after reaping, push-pull scheduling), in ms. */
+const HOUSEKEEPING_MS = 1000;
+
+/** A running peer. Create with {@link Peer.start}. */
+export class Peer extends EventEmitter<PeerEvents> {
+  readonly config: Readonly<PeerConfig>;
+  readonly logger: Logger;
+  readonly store: LocalStore;
+  readonly clock: HybridLogicalClock;
+  readonly startedAt = Date.now();
+  members!: MemberList;
+  links!: LinkManager;
+  coordinator!: Coordinator;
+  rebalancer!: Rebalancer;
+  private detector!: FailureDetector;
+  private readonly gossip: GossipQueue;
+  private ringState: HashRing;
+  private epoch = 0;
+  private readonly server: http.Server;
+  private readonly clientWss: WebSocketServer;
+  private readonly peerWss: WebSocketServer;
+  private readonly clients = new Set<WebSocket>();
+  private url = '';
+  private ready = false;
+  private leaving = false;
+  private stopped = false;
+  private readonly pendingRestarts = new Set<string>();
+  private housekeepingTimer: ReturnType<typeof setInterval> | undefined;
+  private lastPushPull = Date.now();
+  private readonly stopController = new AbortController();
+
+  private constructor(config: Readonly<PeerConfig>, logger: Logger) {
+    super();
+    this.config = config;
+    this.logger = logger;
+    this.clock = new HybridLogicalClock(config.id);
+    this.store = new LocalStore({ maxBytes: config.maxMemory, tombstoneTtlMs: config.tombstoneTtlMs });
+    this.gossip = new GossipQueue(config);
+    this.ringState = new HashRing([config.id], { vnodes: config.vnodes, replicas: config.replicas });
+    this.server = http.createServer((req, res) => this.onHttpRequest(req, res));
+    this.clientWss = new WebSocketServer({ noServer: true, maxPayload: config.maxFrameBytes, perMessageDeflate: false });
+    this.peerWss = new WebSocketServer({ noServer: true, maxPayload: config.maxFrameBytes, perMessageDeflate: false });
+    this.server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
+    this.server.on('clientError', (_error, socket) => socket.destroy());
+  }
+
+  /**
+   * Validates the config, listens, joins the cluster through `config.bootstrap` (if any) and
+   * resolves once the peer serves clients.
+   * @param overrides config fields to set (others keep `options.base` or the defaults)
+   * @throws CacheError BAD_CONFIG for an invalid config; UNAVAILABLE when the port cannot be bound
+   *   or the join times out (`options.joinTimeoutMs`)
+   */
+  static async start(overrides: Partial<PeerConfig> = {}, options: PeerStartOptions = {}): Promise<Peer> {
+    const config = resolvePeerConfig(overrides, options.base ?? defaultPeerConfig());
+    const logger = options.logger ?? createLogger(config.logLevel, { peer: config.id });
+    const peer = new Peer(config, logger);
+    try {
+      await peer.listen();
+      peer.wire();
+      await peer.join(options.joinTimeoutMs);
+      return peer;
+    } catch (error) {
+      await peer.stop();
+      throw error;
+    }
+  }
+
+  /** This peer's id. */
+  get id(): string {
+    return this.config.id;
+  }
+
+  /** The advertised URL (`ws://host:port`) other peers and clients use. */
+  get advertisedUrl(): string {
+    return this.url;
+  }
+
+  /** The TCP port the peer listens on. */
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  /** The current ring. */
+  get ring(): HashRing {
+    return this.ringState;
+  }
+
+  /** The ring as clients see it. */
+  ringView(): RingView {
+    return describeRing(this.ringState, this.members.all(), this.epoch, this.id);
+  }
+
+  /** Local counters: keys, bytes, evictions, expirations, data-path and rebalance totals, members. */
+  stats(): Record<string, unknown> {
+    const states = { alive: 0, suspect: 0, dead: 0, left: 0 };
+    for (const m of this.members.all()) states[m.state]++;
+    return {
+      id: this.id,
+      url: this.url,
+      uptimeMs: Date.now() - this.startedAt,
+      store: this.store.stats(),
+      keys: this.store.liveCount,
+      coordinator: { ...this.coordinator.stats },
+      rebalance: { ...this.rebalancer.totals, running: this.rebalancer.running },
+      members: states,
+      ring: { epoch: this.epoch, checksum: this.ringState.checksum, size: this.ringState.size },
+      links: this.links.connectedIds().length,
+      clients: this.clients.size,
+    };
+  }
+
+  /**
+   * Graceful leave: marks this peer `left` and tells every peer at once, hands every local entry
+   * to the peers that own it without this one (within `leaveTimeoutMs`), then stops.
+   * @returns the handoff report
+   */
+  async leave(): Promise<RebalanceReport | undefined> {
+    if (this.stopped || this.leaving) return undefined;
+    this.leaving = true;
+    this.detector.stop();
+    const record = this.members.leave();
+    if (record) this.links.broadcastGossip([record]);
+    const without = new HashRing(
+      this.members.ringMembers().filter((id) => id !== this.id),
+      { vnodes: this.config.vnodes, replicas: this.config.replicas },
+    );
+    let report: RebalanceReport | undefined;
+    if (without.size > 0 && this.store.size > 0) {
+      const deadline = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), this.config.leaveTimeoutMs).unref());
+      report = await Promise.race([this.rebalancer.handoffAll(without), deadline]);
+      if (!report) this.logger.warn({ timeoutMs: this.config.leaveTimeoutMs }, 'handoff did not finish before the leave deadline');
+      else this.logger.info({ entries: report.entries, durationMs: report.durationMs, complete: report.complete }, 'handed off entries before leaving');
+    }
+    await this.flushLinks();
+    await this.stop();
+    return report;
+  }
+
+  /** Hard stop: closes every socket, server and timer this peer owns. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.ready = false;
+    this.stopController.abort();
+    if (this.housekeepingTimer) clearInterval(this.housekeepingTimer);
+    this.detector?.stop();
+    await this.rebalancer?.stop();
+    this.store.stopExpirySweeper();
+    this.links?.stop();
+    for (const client of this.clients) client.terminate();
+    this.clients.clear();
+    this.clientWss.close();
+    this.peerWss.close();
+    await new Promise<void>((resolve) => {
+      if (!this.server.listening) return resolve();
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  private async listen(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      const onError = (error: NodeJS.ErrnoException): void => reject(new CacheError('UNAVAILABLE', `cannot listen on ${this.config.host}:${this.config.port}: ${error.code ?? error.message}`, { cause: error }));
+      this.server.once('error', onError);
+      this.server.listen(this.config.port, this.config.host, () => {
+        this.server.off('error', onError);
+        resolve();
+      });
+    });
+    this.server.on('error', (error) => this.logger.error({ err: error }, 'server error'));
+    this.url = this.config.advertise ?? `ws://${urlHost(this.config.host)}:${this.port}`;
+  }
+
+  private wire(): void {
+    const self: MemberRecord = { id: this.id, url: this.url, state: 'alive', incarnation: 0, generation: this.startedAt };
+    this.members = new MemberList(self, { retentionMs: this.config.deadMemberRetentionMs });
+    this.links = new LinkManager(
+      {
+        self: () => this.members.self,
+        members: () => this.members.all(),
+        onHandshake: (from, list) => {
+          this.members.apply(from);
+          for (const record of list) this.members.apply(record);
+          return undefined;
+        },
+        handler: (op, body, link) => this.onPeerRequest(op, body, link),
+        onGossip: (records) => {
+          for (const record of records) this.members.apply(record);
+        },
+        piggyback: () => this.gossip.take(PIGGYBACK_MAX, this.members.size),
+        logger: this.logger,
+      },
+      this.config,
+    );
+    const link = (id: string): PeerLink | undefined => this.links.get(id);
+    this.coordinator = new Coordinator(
+      { selfId: this.id, store: this.store, clock: this.clock, ring: () => this.ringState, link, memberState: (id) => this.members.get(id)?.state },
+      this.config,
+    );
+    this.rebalancer = new Rebalancer({ selfId: this.id, store: this.store, ring: () => this.ringState, link, logger: this.logger }, this.config);
+    this.rebalancer.on('rebalance:start', (info) => this.emit('rebalance:start', info));
+    this.rebalancer.on('rebalance:done', (report) => {
+      this.logger.info({ entries: report.entries, sent: report.sent, dropped: report.dropped, durationMs: report.durationMs, complete: report.complete }, 'rebalance pass done');
+      this.emit('rebalance:done', report);
+    });
+    this.detector = new FailureDetector(
+      {
+        members: this.members,
+        gossip: this.gossip,
+        probes: {
+          ping: (target, timeoutMs) => this.ping(target, timeoutMs),
+          pingReq: async (via, target, timeoutMs) => {
+            const viaLink = this.links.get(via);
+            if (!viaLink) return false;
+            try {
+              return (await viaLink.request('ping-req', { target }, timeoutMs)).ack === true;
+            } catch {
+              return false;
+            }
+          },
+        },
+      },
+      this.config,
+    );
+
+    this.members.on('member:join', (change) => {
+      if (change.previous && change.previous.generation < change.member.generation) this.pendingRestarts.add(change.member.id);
+      this.logger.info({ member: change.member.id, url: change.member.url, restarted: this.pendingRestarts.has(change.member.id) }, 'member joined');
+      this.emit('member:join', change);
+    });
+    this.members.on('member:alive', (change) => this.emit('member:alive', change));
+    this.members.on('member:suspect', (change) => {
+      this.logger.warn({ member: change.member.id, incarnation: change.member.incarnation }, 'member suspect');
+      this.emit('member:suspect', change);
+    });
+    this.members.on('member:dead', (change) => {
+      this.logger.warn({ member: change.member.id }, 'member dead');
+      this.emit('member:dead', change);
+    });
+    this.members.on('member:leave', (change) => {
+      this.logger.info({ member: change.member.id }, 'member left');
+      this.emit('member:leave', change);
+    });
+    this.members.on('member:update', (change) => {
+      this.links.broadcastGossip([change.member]);
+      this.updateLinkTargets();
+      this.recomputeRing();
+      this.emit('member:update', change);
+    });
+    this.members.on('self:refute', (record) => {
+      this.logger.warn({ incarnation: record.incarnation }, 'refuting a suspicion of this peer');
+      this.links.broadcastGossip([record]);
+    });
+    this.links.on('link:down', (peerId, code, reason) => {
+      this.logger.debug({ peer: peerId, code, reason }, 'link down');
+      const state = this.members.get(peerId)?.state;
+      if (!this.stopped && state && isInRing(state)) this.detector.probeNow(peerId);
+    });
+    this.links.on('link:up', (peerLink) => this.logger.debug({ peer: peerLink.peerId }, 'link up'));
+    this.store.startExpirySweeper({ intervalMs: this.config.expirySweepIntervalMs, budgetMs: this.config.expirySweepBudgetMs });
+    this.ready = true;
+  }
+
+  private async join(joinTimeoutMs?: number): Promise<void> {
+    const bootstrap = this.config.bootstrap;
+    const started = Date.now();
+    for (let attempt = 0; bootstrap.length > 0; attempt++) {
+      if (this.stopped) throw new CacheError('UNAVAILABLE', 'peer stopped while joining');
+      let joined = false;
+      for (const url of bootstrap) {
+        try {
+          await this.links.dial(url);
+          joined = true;
+          break;
+        } catch (error) {
+          this.logger.warn({ bootstrap: url, err: (error as Error).message }, 'bootstrap peer unreachable');
+        }
+      }
+      if (joined) break;
+      if (joinTimeoutMs !== undefined && Date.now() - started > joinTimeoutMs) {
+        throw new CacheError('UNAVAILABLE', `could not join through ${bootstrap.join(', ')} within ${joinTimeoutMs} ms`);
+      }
+      const delay = Math.max(50, backoffDelayMs(attempt, this.config.reconnectBaseMs * 5, this.config.reconnectMaxMs));
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+    this.updateLinkTargets();
+    this.recomputeRing();
+    await this.awaitMesh(Math.min(2000, this.config.handshakeTimeoutMs));
+    this.detector.start();
+    this.housekeepingTimer = setInterval(() => this.housekeeping(), HOUSEKEEPING_MS);
+    this.housekeepingTimer.unref();
+    this.logger.info({ url: this.url, members: this.members.ringMembers().length }, 'peer ready');
+  }
+
+  /** Waits (best effort, bounded) until links to every alive member are up. */
+  private async awaitMesh(deadlineMs: number): Promise<void> {
+    const until = Date.now() + deadlineMs;
+    while (Date.now() < until && !this.stopped) {
+      const missing = this.members.all().filter((m) => m.id !== this.id && m.state === 'alive' && !this.links.get(m.id));
+      if (missing.length === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  private housekeeping(): void {
+    if (this.stopped || this.leaving) return;
+    this.updateLinkTargets();
+    if (Date.now() - this.lastPushPull >= this.config.pushPullIntervalMs) {
+      this.lastPushPull = Date.now();
+      void this.pushPull();
+    }
+  }
+
+  /** Full member-list exchange with one random linked peer (anti-entropy for membership). */
+  private async pushPull(): Promise<void> {
+    const linked = this.links.all();
+    if (linked.length === 0) return;
+    const link = linked[Math.floor(Math.random() * linked.length)]!;
+    try {
+      const reply = await link.request('push-pull', { members: this.members.all() }, this.config.peerRequestTimeoutMs);
+      for (const record of reply.members) this.members.apply(record);
+    } catch {
+      // The next round picks another peer; the failure detector judges the link.
+    }
+  }
+
+  private updateLinkTargets(): void {
+    if (this.stopped) return;
+    this.links.setTargets(
+      this.members
+        .all()
+        .filter((m) => m.state !== 'left')
+        .map((m) => ({ id: m.id, url: m.url, dead: m.state === 'dead' })),
+    );
+  }
+
+  private recomputeRing(): void {
+    const next = new HashRing(this.members.ringMembers(), { vnodes: this.config.vnodes, replicas: this.config.replicas });
+    const previous = this.ringState;
+    const restarted = [...this.pendingRestarts];
+    this.pendingRestarts.clear();
+    if (next.checksum !== previous.checksum) {
+      this.ringState = next;
+      this.epoch++;
+      this.logger.info({ epoch: this.epoch, checksum: next.checksum, peers: next.peers }, 'ring changed');
+      this.emit('ring:change', this.ringView());
+    } else if (restarted.length === 0) {
+      return;
+    }
+    if (!this.leaving) this.rebalancer.onRingChange(previous, restarted);
+  }
+
+  private async ping(target: string, timeoutMs: number): Promise<boolean> {
+    const link = this.links.get(target);
+    if (!link) return false;
+    try {
+      await link.request('ping', {}, timeoutMs);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private async onPeerRequest(op: PeerOpName, rawBody: unknown, _link: PeerLink): Promise<unknown> {
+    const body = parseOpBody(op, rawBody);
+    if (body === undefined) throw new CacheError('BAD_REQUEST', `malformed ${op} request`);
+    switch (op) {
+      case 'ping':
+        return {};
+      case 'ping-req': {
+        const { target } = body as { target: string };
+        return { ack: await this.ping(target, this.config.probeTimeoutMs) };
+      }
+      case 'op':
+        return this.coordinator.handleForwarded(body as Parameters<Coordinator['handleForwarded']>[0]);
+      case 'replicate':
+      case 'handoff':
+        return { applied: this.coordinator.applyEntries((body as { entries: Parameters<Coordinator['applyEntries']>[0] }).entries) };
+      case 'read':
+        return { entries: this.coordinator.readLocal((body as { keys: string[] }).keys) };
+      case 'push-pull': {
+        for (const record of (body as { members: MemberRecord[] }).members) this.members.apply(record);
+        return { members: this.members.all() };
+      }
+      case 'stats':
+        return this.stats();
+    }
+  }
+
+  private onUpgrade(req: http.IncomingMessage, socket: import('node:stream').Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    const path = (req.url ?? '/').split('?')[0];
+    if (!this.ready || this.stopped) {
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    if (path === PEER_PATH) {
+      this.peerWss.handleUpgrade(req, socket, head, (ws) => this.links.accept(ws));
+    } else if (path === '/' || path === '') {
+      this.clientWss.handleUpgrade(req, socket, head, (ws) => {
+        this.clients.add(ws);
+        ws.on('close', () => this.clients.delete(ws));
+        new ClientSession(ws, {
+          limits: this.config,
+          requestTimeoutMs: this.config.requestTimeoutMs,
+          coordinator: this.coordinator,
+          events: this,
+          ringView: () => this.ringView(),
+          stats: () => this.stats(),
+        });
+      });
+    } else {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+    }
+  }
+
+  private onHttpRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+    if (req.url === '/health' && this.ready) {
+      const body = JSON.stringify({ id: this.id, url: this.url, state: this.members.self.state, ring: { epoch: this.epoch, checksum: this.ringState.checksum, peers: this.ringState.peers } });
+      res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+      return;
+    }
+    res.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' }).end(`ringcache peer ${this.id}: connect a WebSocket client to ${this.url}/ (GET /health for status)\n`);
+  }
+
+  /** Waits (bounded) until queued frames have left the sockets, so the `left` gossip is sent. */
+  private async flushLinks(): Promise<void> {
+    const until = Date.now() + 500;
+    while (Date.now() < until && this.links.all().some((l) => l.bufferedAmount > 0)) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+}
+
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}

@@ -1,0 +1,295 @@
+/**
+ * The data path: runs key operations for clients, wherever the key lives.
+ *
+ * - A peer that is not the key's primary forwards the operation over the peer link (one hop) and
+ *   relays the reply. If the primary cannot be reached, the next member of the preference list
+ *   serves it as acting owner (reads always; writes when the request cannot have run at the
+ *   primary, or is idempotent).
+ * - The owner applies a write with a fresh HLC version, sends it to the other members of the
+ *   preference list (the replicas) and acknowledges once the required copies hold it:
+ *   by default every replica that membership says is alive (`writeAcks` = 0), or `writeAcks`
+ *   copies counting its own.
+ * - Reads are served by the owner. On a local miss it asks the replicas, keeps the newest
+ *   version and writes it back locally (read repair): this is what keeps every key readable
+ *   while rebalancing streams entries to a new owner.
+ * - Read-modify-write operations (`incr`, `del`, `expire`) run under a per-key lock at the owner,
+ *   so `incr` is atomic at the primary.
+ *
+ * Versions are hybrid logical clock timestamps ({@link HybridLogicalClock}); every copy is applied
+ * last-writer-wins, so replication, handoff and repair never overwrite a newer entry with an older.
+ * This follows the coordinator design of Amazon Dynamo (DeCandia et al., SOSP 2007), with a
+ * primary-first ordering of the preference list instead of quorums.
+ */
+import type { PeerConfig } from '../config.js';
+import { CacheError } from '../errors.js';
+import type { HybridLogicalClock, Version } from '../hlc.js';
+import { compareVersions } from '../hlc.js';
+import type { MemberState } from '../membership/member.js';
+import type { CacheOp } from '../protocol/client-frames.js';
+import type { OpResult, PeerOps, WireEntry } from '../protocol/peer-frames.js';
+import type { HashRing } from '../ring/hash-ring.js';
+import type { StoredEntry } from '../store/entry.js';
+import type { LocalStore } from '../store/local-store.js';
+import { LinkUnavailableError } from '../transport/peer-link.js';
+import type { PeerLink } from '../transport/peer-link.js';
+import { KeyLock } from './key-lock.js';
+import { fromWireEntry, toWireEntry } from './wire-entry.js';
+
+/** Most forwards a key operation may take before it is executed where it is. */
+export const MAX_HOPS = 2;
+
+/** What the coordinator needs from its peer. */
+export interface CoordinatorComponents {
+  selfId: string;
+  store: LocalStore;
+  clock: HybridLogicalClock;
+  /** The current ring. */
+  ring: () => HashRing;
+  /** The open link to a peer, if any. */
+  link: (peerId: string) => PeerLink | undefined;
+  /** The membership state of a peer. */
+  memberState: (peerId: string) => MemberState | undefined;
+  /** Wall clock in ms since the epoch (injectable for tests). */
+  now?: () => number;
+}
+
+/** Counters of the data path, reported by `stats`. */
+export interface CoordinatorStats {
+  /** Operations received from clients on this peer. */
+  requests: number;
+  /** Operations this peer executed as owner (primary or acting). */
+  ownedOps: number;
+  /** Operations forwarded to another peer. */
+  forwarded: number;
+  /** Forwards that fell back to the next member of the preference list. */
+  fallbacks: number;
+  /** Owner misses answered by asking replicas. */
+  replicaReads: number;
+  /** Entries written back locally by read repair. */
+  readRepairs: number;
+  /** Replica copies that failed. */
+  replicationFailures: number;
+  /** Entries applied from replication. */
+  replicatedIn: number;
+}
+
+type Config = Pick<PeerConfig, 'replicas' | 'writeAcks' | 'peerRequestTimeoutMs' | 'tombstoneTtlMs'>;
+
+const IDEMPOTENT: ReadonlySet<CacheOp['op']> = new Set(['get', 'ttl', 'set', 'del', 'expire']);
+
+/**
+ * Routes and executes key operations. One per peer.
+ */
+export class Coordinator {
+  readonly stats: CoordinatorStats = { requests: 0, ownedOps: 0, forwarded: 0, fallbacks: 0, replicaReads: 0, readRepairs: 0, replicationFailures: 0, replicatedIn: 0 };
+  private readonly locks = new KeyLock();
+  private readonly now: () => number;
+
+  constructor(
+    private readonly components: CoordinatorComponents,
+    private readonly config: Config,
+  ) {
+    this.now = components.now ?? Date.now;
+  }
+
+  /**
+   * Executes a client's key operation: locally when this peer is the key's primary, else
+   * forwarded to the primary, falling back along the preference list.
+   * @throws CacheError UNAVAILABLE when no owner can be reached, TIMEOUT, NOT_A_NUMBER,
+   *   TOO_LARGE / OUT_OF_MEMORY from the owner's store
+   */
+  async execute(op: CacheOp): Promise<OpResult> {
+    this.stats.requests++;
+    return this.route(op, 0);
+  }
+
+  /**
+   * Handles a key operation forwarded by another peer. Executes it here unless this peer's ring
+   * names another primary that is reachable and the hop budget allows one more forward.
+   */
+  async handleForwarded(body: PeerOps['op']['req']): Promise<OpResult> {
+    const { op, hops } = body;
+    const prefs = this.components.ring().preferenceList(op.key);
+    const self = this.components.selfId;
+    if (body.acting || prefs[0] === self || prefs.length === 0 || hops >= MAX_HOPS || !this.components.link(prefs[0]!)) {
+      return this.executeAsOwner(op, prefs.length > 0 ? prefs : [self]);
+    }
+    return this.route(op, hops);
+  }
+
+  /** Applies entries sent by a primary (replication) or a rebalancing peer (handoff), LWW. */
+  applyEntries(entries: WireEntry[]): number {
+    let applied = 0;
+    for (const wire of entries) {
+      this.components.clock.observe(wire[2]);
+      try {
+        if (this.components.store.apply(wire[0], fromWireEntry(wire))) applied++;
+      } catch {
+        // An entry the local budget cannot hold is skipped; the other copies keep it.
+      }
+    }
+    this.stats.replicatedIn += applied;
+    return applied;
+  }
+
+  /** Local-only read of entries, tombstones included (for replica reads and repair). */
+  readLocal(keys: string[]): Array<WireEntry | null> {
+    return keys.map((key) => {
+      const entry = this.components.store.get(key);
+      return entry ? toWireEntry(key, entry) : null;
+    });
+  }
+
+  private async route(op: CacheOp, hops: number): Promise<OpResult> {
+    const self = this.components.selfId;
+    const prefs = this.components.ring().preferenceList(op.key);
+    if (prefs.length === 0) throw new CacheError('UNAVAILABLE', 'the ring is empty: this peer has left the cluster');
+    if (prefs[0] === self) return this.executeAsOwner(op, prefs);
+    let lastError: unknown;
+    for (let i = 0; i < prefs.length; i++) {
+      const target = prefs[i]!;
+      if (i > 0) this.stats.fallbacks++;
+      if (target === self) return this.executeAsOwner(op, prefs);
+      const link = this.components.link(target);
+      if (!link) {
+        lastError = new LinkUnavailableError(target, false, 'is down');
+        continue;
+      }
+      try {
+        this.stats.forwarded++;
+        return await link.request('op', { op, hops: hops + 1, acting: i > 0 }, this.config.peerRequestTimeoutMs);
+      } catch (error) {
+        if (!this.mayRetryElsewhere(op, error)) throw error;
+        lastError = error;
+      }
+    }
+    if (lastError instanceof CacheError) throw new CacheError(lastError.code, `no owner of the key could serve it: ${lastError.message}`);
+    throw new CacheError('UNAVAILABLE', 'no owner of the key could serve it');
+  }
+
+  private mayRetryElsewhere(op: CacheOp, error: unknown): boolean {
+    if (error instanceof LinkUnavailableError) return !error.sent || IDEMPOTENT.has(op.op);
+    return error instanceof CacheError && error.code === 'TIMEOUT' && IDEMPOTENT.has(op.op);
+  }
+
+  private async executeAsOwner(op: CacheOp, prefs: readonly string[]): Promise<OpResult> {
+    this.stats.ownedOps++;
+    switch (op.op) {
+      case 'get': {
+        const entry = await this.lookup(op.key, prefs);
+        return entry && entry.value !== null ? { found: true, value: entry.value } : { found: false };
+      }
+      case 'ttl': {
+        const entry = await this.lookup(op.key, prefs);
+        if (!entry || entry.value === null) return { ttl: -2 };
+        return { ttl: entry.expiresAt === 0 ? -1 : Math.max(1, entry.expiresAt - this.now()) };
+      }
+      case 'set':
+        return this.locks.run(op.key, async () => {
+          await this.write(op.key, op.value, op.ttl === undefined ? 0 : this.now() + op.ttl, prefs);
+          return {};
+        });
+      case 'del':
+        return this.locks.run(op.key, async () => {
+          const current = await this.lookup(op.key, prefs);
+          if (!current || current.value === null) return { deleted: false };
+          await this.write(op.key, null, this.now() + this.config.tombstoneTtlMs, prefs);
+          return { deleted: true };
+        });
+      case 'expire':
+        return this.locks.run(op.key, async () => {
+          const current = await this.lookup(op.key, prefs);
+          if (!current || current.value === null) return { updated: false };
+          await this.write(op.key, current.value, this.now() + op.ttl, prefs);
+          return { updated: true };
+        });
+      case 'incr':
+        return this.locks.run(op.key, async () => {
+          const current = await this.lookup(op.key, prefs);
+          const base = current && current.value !== null ? parseInteger(current.value) : 0;
+          const value = base + op.by;
+          if (!Number.isSafeInteger(value)) throw new CacheError('NOT_A_NUMBER', 'increment would leave the safe integer range');
+          await this.write(op.key, String(value), current && current.value !== null ? current.expiresAt : 0, prefs);
+          return { value };
+        });
+    }
+  }
+
+  /**
+   * The newest entry of a key (tombstones included): the local one, or on a local miss the newest
+   * held by the other members of the preference list, written back locally (read repair).
+   */
+  private async lookup(key: string, prefs: readonly string[]): Promise<StoredEntry | undefined> {
+    const local = this.components.store.get(key);
+    if (local || prefs.length <= 1) return local;
+    this.stats.replicaReads++;
+    const self = this.components.selfId;
+    const replies = await Promise.allSettled(
+      prefs
+        .filter((id) => id !== self)
+        .map((id) => {
+          const link = this.components.link(id);
+          return link ? link.request('read', { keys: [key] }, this.config.peerRequestTimeoutMs) : Promise.reject(new Error('down'));
+        }),
+    );
+    let newest: WireEntry | null = null;
+    for (const reply of replies) {
+      if (reply.status !== 'fulfilled') continue;
+      const wire = reply.value.entries[0];
+      if (wire && (!newest || compareVersions(wire[2] as Version, newest[2]) > 0)) newest = wire;
+    }
+    if (!newest) return undefined;
+    const entry = fromWireEntry(newest);
+    this.components.clock.observe(entry.version);
+    try {
+      if (this.components.store.apply(key, entry)) this.stats.readRepairs++;
+    } catch {
+      // Too large for this peer's budget: serve it without keeping it.
+    }
+    return entry.expiresAt !== 0 && entry.expiresAt <= this.now() ? undefined : entry;
+  }
+
+  /**
+   * Writes a value (or a tombstone when `value` is null) with a fresh version locally, then to
+   * the replicas, and resolves once the required copies hold it.
+   * @throws CacheError UNAVAILABLE when fewer copies than required acknowledged (the write may
+   *   still have reached some of them: it is not acknowledged, so no guarantee is made)
+   */
+  private async write(key: string, value: string | null, expiresAt: number, prefs: readonly string[]): Promise<void> {
+    const entry: StoredEntry = { value, version: this.components.clock.now(), expiresAt };
+    this.components.store.apply(key, entry);
+    const self = this.components.selfId;
+    const others = prefs.filter((id) => id !== self);
+    if (others.length === 0) return;
+    const required =
+      this.config.writeAcks === 0
+        ? others.filter((id) => this.components.memberState(id) === 'alive').length
+        : Math.min(this.config.writeAcks - 1, others.length);
+    const wire = toWireEntry(key, entry);
+    const results = await Promise.allSettled(
+      others.map((id) => {
+        const link = this.components.link(id);
+        return link ? link.request('replicate', { entries: [wire] }, this.config.peerRequestTimeoutMs) : Promise.reject(new LinkUnavailableError(id, false, 'is down'));
+      }),
+    );
+    let acks = 0;
+    for (const result of results) {
+      if (result.status === 'fulfilled') acks++;
+      else this.stats.replicationFailures++;
+    }
+    if (acks < required) {
+      throw new CacheError('UNAVAILABLE', `write reached ${acks + 1} of the ${required + 1} copies required`);
+    }
+  }
+}
+
+function parseInteger(json: string): number {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    value = undefined;
+  }
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw new CacheError('NOT_A_NUMBER', 'the stored value is not an integer');
+  return value;
+}

@@ -1,0 +1,143 @@
+/**
+ * One client WebSocket on `ws://HOST:PORT/`: parses request frames, runs them (many in flight,
+ * replies in completion order), and pushes `member`/`ring` events after `watch`.
+ *
+ * Bad input never crashes the peer: garbage bytes and invalid JSON get a `BAD_REQUEST` reply
+ * with id null, unknown ops `UNKNOWN_OP`, oversized keys and values `TOO_LARGE`; a frame over
+ * `maxFrameBytes` is refused by ws itself, which closes the socket with 1009.
+ */
+import type WebSocket from 'ws';
+import { CacheError, toCacheError } from '../errors.js';
+import type { ClientRequest, RequestId, RequestLimits } from '../protocol/client-frames.js';
+import { encodeErrorReply, encodeEvent, encodeGetHitReply, encodeOkReply, parseClientFrame } from '../protocol/client-frames.js';
+import type { OpResult } from '../protocol/peer-frames.js';
+import type { Coordinator } from '../replication/coordinator.js';
+import type { PeerEventSource } from '../peer-events.js';
+import type { RingView } from '../ring/ring-view.js';
+import type { MemberChange } from '../membership/member-list.js';
+
+/** What a session needs from its peer. */
+export interface ClientSessionHost {
+  limits: RequestLimits;
+  requestTimeoutMs: number;
+  coordinator: Coordinator;
+  events: PeerEventSource;
+  ringView(): RingView;
+  stats(): Record<string, unknown>;
+}
+
+/** Serves one client socket until it closes. */
+export class ClientSession {
+  private watching = false;
+  private readonly onMember = (change: MemberChange): void => {
+    const { id, url, state, incarnation } = change.member;
+    this.push(encodeEvent('member', { peer: { id, url, state, incarnation }, state }));
+  };
+  private readonly onRing = (ring: RingView): void => {
+    this.push(encodeEvent('ring', { ring }));
+  };
+
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly host: ClientSessionHost,
+  ) {
+    socket.on('message', (data, isBinary) => {
+      const text = isBinary || typeof data !== 'string' ? data.toString() : data;
+      void this.handle(text);
+    });
+    socket.on('close', () => this.unwatch());
+    socket.on('error', () => {
+      // ws emits 'close' after 'error' (e.g. 1009 for an oversized frame); nothing else to do.
+    });
+  }
+
+  private async handle(text: string): Promise<void> {
+    const parsed = parseClientFrame(text, this.host.limits);
+    if (!parsed.ok) {
+      this.send(encodeErrorReply(parsed.id, parsed.error.toWire()));
+      return;
+    }
+    const request = parsed.request;
+    try {
+      this.send(await this.withDeadline(request.id, this.run(request)));
+    } catch (error) {
+      this.send(encodeErrorReply(request.id, toCacheError(error).toWire()));
+    }
+  }
+
+  private async run(request: ClientRequest): Promise<string> {
+    const { coordinator } = this.host;
+    switch (request.op) {
+      case 'get': {
+        const result = (await coordinator.execute(request)) as { found: boolean; value?: string };
+        return result.found && result.value !== undefined ? encodeGetHitReply(request.id, result.value) : encodeOkReply(request.id, { found: false });
+      }
+      case 'set':
+      case 'del':
+      case 'expire':
+      case 'ttl':
+      case 'incr':
+        return encodeOkReply(request.id, (await coordinator.execute(request)) as Exclude<OpResult, { found: boolean }>);
+      case 'mget': {
+        const results = await Promise.all(request.keys.map((key) => coordinator.execute({ op: 'get', key }) as Promise<{ found: boolean; value?: string }>));
+        const values = results.map((r) => (r.found && r.value !== undefined ? `{"found":true,"value":${r.value}}` : '{"found":false}'));
+        return `{"id":${JSON.stringify(request.id)},"ok":true,"values":[${values.join(',')}]}`;
+      }
+      case 'mset': {
+        await Promise.all(request.entries.map((entry) => coordinator.execute({ op: 'set', key: entry.key, value: entry.value, ...(entry.ttl !== undefined ? { ttl: entry.ttl } : {}) })));
+        return encodeOkReply(request.id, undefined);
+      }
+      case 'ring':
+        return encodeOkReply(request.id, { ring: this.host.ringView() });
+      case 'stats':
+        return encodeOkReply(request.id, { stats: this.host.stats() });
+      case 'watch':
+        this.watch();
+        return encodeOkReply(request.id, undefined);
+      case 'unwatch':
+        this.unwatch();
+        return encodeOkReply(request.id, undefined);
+      case 'ping':
+        return encodeOkReply(request.id, undefined);
+    }
+  }
+
+  private withDeadline(id: RequestId, work: Promise<string>): Promise<string> {
+    const timeoutMs = this.host.requestTimeoutMs;
+    return new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new CacheError('TIMEOUT', `request ${JSON.stringify(id)} did not complete within ${timeoutMs} ms`)), timeoutMs);
+      work.then(
+        (reply) => {
+          clearTimeout(timer);
+          resolve(reply);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  private watch(): void {
+    if (this.watching) return;
+    this.watching = true;
+    this.host.events.on('member:update', this.onMember);
+    this.host.events.on('ring:change', this.onRing);
+  }
+
+  private unwatch(): void {
+    if (!this.watching) return;
+    this.watching = false;
+    this.host.events.off('member:update', this.onMember);
+    this.host.events.off('ring:change', this.onRing);
+  }
+
+  private send(text: string): void {
+    if (this.socket.readyState === 1) this.socket.send(text);
+  }
+
+  private push(text: string): void {
+    this.send(text);
+  }
+}

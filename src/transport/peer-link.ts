@@ -1,0 +1,240 @@
+/**
+ * One established link to another peer: a WebSocket after a completed handshake, carrying
+ * asynchronous request/response frames correlated by id (many in flight), each with a deadline.
+ *
+ * Guarantees: a request never hangs. It resolves with the reply, or rejects with `TIMEOUT` when
+ * its deadline passes, or with `UNAVAILABLE` at once when the link closes (or was closed before
+ * the request could be sent; {@link LinkUnavailableError.sent} tells the two apart, so callers
+ * know whether a non-idempotent request may have run).
+ */
+import { EventEmitter } from 'eventemitter3';
+import type WebSocket from 'ws';
+import { CacheError, toCacheError } from '../errors.js';
+import type { MemberRecord } from '../membership/member.js';
+import type { PeerFrame, PeerOpName, PeerOps } from '../protocol/peer-frames.js';
+import { encodePeerFrame, isPeerOp, parsePeerFrame } from '../protocol/peer-frames.js';
+
+/** `UNAVAILABLE` raised by a link; `sent` is false when the request never left this peer. */
+export class LinkUnavailableError extends CacheError {
+  constructor(
+    readonly peerId: string,
+    readonly sent: boolean,
+    reason: string,
+  ) {
+    super('UNAVAILABLE', `link to peer ${peerId} ${reason}`);
+    this.name = 'LinkUnavailableError';
+  }
+}
+
+/** Handles one incoming peer request; its resolved value is the reply body. */
+export type PeerRequestHandler = (op: PeerOpName, body: unknown, link: PeerLink) => unknown;
+
+/** Components a link is built with. */
+export interface PeerLinkOptions {
+  /** The remote peer as it introduced itself in the handshake. */
+  remote: MemberRecord;
+  /** Id of the peer that dialed this link (decides which of two duplicate links survives). */
+  dialerId: string;
+  /** Answers incoming requests. */
+  handler: PeerRequestHandler;
+  /** Receives membership updates piggybacked on any frame. */
+  onGossip: (records: MemberRecord[], link: PeerLink) => void;
+  /** Membership updates to piggyback on a probe frame (ping request or reply), if any. */
+  piggyback: () => MemberRecord[] | undefined;
+}
+
+/** Events of a link: `link:close` once, when the socket is gone. */
+export interface PeerLinkEvents {
+  'link:close': [code: number, reason: string];
+}
+
+interface Pending {
+  resolve: (body: unknown) => void;
+  reject: (error: Error) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+/**
+ * A handshaken peer link. Created by the link manager; the socket must already be open.
+ */
+export class PeerLink extends EventEmitter<PeerLinkEvents> {
+  readonly remote: MemberRecord;
+  readonly dialerId: string;
+  /** When the link came up, ms since the epoch. */
+  readonly since = Date.now();
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private closed = false;
+  private retiring = false;
+  private closeWhenIdle = false;
+  private readonly options: PeerLinkOptions;
+
+  constructor(
+    private readonly socket: WebSocket,
+    options: PeerLinkOptions,
+  ) {
+    super();
+    this.options = options;
+    this.remote = options.remote;
+    this.dialerId = options.dialerId;
+    socket.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    socket.on('close', (code, reason) => this.onClose(code, reason.toString()));
+    socket.on('error', () => {
+      // 'close' follows every 'error'; pending requests are failed there.
+    });
+  }
+
+  /** Id of the remote peer. */
+  get peerId(): string {
+    return this.remote.id;
+  }
+
+  /** True while requests can be sent. */
+  get isOpen(): boolean {
+    return !this.closed && !this.retiring && this.socket.readyState === 1;
+  }
+
+  /** Requests awaiting their reply. */
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  /** Bytes queued in the socket but not yet written (for backpressure). */
+  get bufferedAmount(): number {
+    return this.socket.bufferedAmount;
+  }
+
+  /**
+   * Sends a request and resolves with the reply body.
+   * @param timeoutMs deadline in ms
+   * @throws LinkUnavailableError (UNAVAILABLE) when the link is or becomes closed
+   * @throws CacheError TIMEOUT when no reply arrives in time; the error code of an error reply otherwise
+   */
+  request<K extends PeerOpName>(op: K, body: PeerOps[K]['req'], timeoutMs: number): Promise<PeerOps[K]['res']> {
+    if (!this.isOpen) return Promise.reject(new LinkUnavailableError(this.peerId, false, 'is closed'));
+    const id = this.nextId++;
+    return new Promise<PeerOps[K]['res']>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new CacheError('TIMEOUT', `peer ${this.peerId} did not answer ${op} within ${timeoutMs} ms`));
+        this.closeIfRetiredAndIdle();
+      }, timeoutMs);
+      this.pending.set(id, { resolve: resolve as (body: unknown) => void, reject, timer });
+      const frame: PeerFrame = { t: 'req', id, op, body };
+      if (op === 'ping') {
+        const g = this.options.piggyback();
+        if (g && g.length > 0) frame.g = g;
+      }
+      this.send(frame);
+    });
+  }
+
+  /** Sends membership updates as a one-way gossip frame (dropped if the link is closed). */
+  gossip(records: MemberRecord[]): void {
+    if (records.length > 0 && !this.closed && this.socket.readyState === 1) this.send({ t: 'gossip', g: records });
+  }
+
+  /**
+   * Stops sending new requests on this link (a duplicate link lost the tie-break). The dialer
+   * closes the socket once its pending requests have settled; the other side only stops using it,
+   * so requests already on the wire in either direction complete.
+   */
+  retire(selfId: string): void {
+    this.retiring = true;
+    this.closeWhenIdle = this.dialerId === selfId;
+    this.closeIfRetiredAndIdle();
+  }
+
+  /** Closes the socket; every pending request rejects with UNAVAILABLE. */
+  close(code = 1000, reason = 'closing'): void {
+    if (this.closed) return;
+    try {
+      this.socket.close(code, reason);
+    } catch {
+      this.socket.terminate();
+    }
+    // Fail pending at once: the close handshake may take a while on a stalled peer.
+    this.onClose(code, reason);
+  }
+
+  /** Drops the socket without a close handshake (used on shutdown deadlines). */
+  terminate(): void {
+    this.socket.terminate();
+    this.onClose(1006, 'terminated');
+  }
+
+  private closeIfRetiredAndIdle(): void {
+    if (this.closeWhenIdle && this.pending.size === 0) {
+      this.close(4000, 'duplicate link');
+    }
+  }
+
+  private send(frame: PeerFrame): void {
+    this.socket.send(encodePeerFrame(frame));
+  }
+
+  private onMessage(data: WebSocket.RawData, isBinary: boolean): void {
+    if (isBinary) {
+      this.close(1003, 'binary frames are not part of the peer protocol');
+      return;
+    }
+    const frame = parsePeerFrame(data.toString());
+    if (!frame) {
+      // A malformed frame from a peer is a bug or an intruder: drop the link, never crash.
+      this.close(1008, 'malformed peer frame');
+      return;
+    }
+    switch (frame.t) {
+      case 'req':
+        if (frame.g) this.options.onGossip(frame.g, this);
+        void this.answer(frame.id, frame.op, frame.body);
+        break;
+      case 'res': {
+        if (frame.g) this.options.onGossip(frame.g, this);
+        const pending = this.pending.get(frame.id);
+        if (!pending) return; // late reply after a timeout
+        this.pending.delete(frame.id);
+        clearTimeout(pending.timer);
+        if (frame.ok) pending.resolve(frame.body);
+        else pending.reject(CacheError.fromWire(frame.error));
+        this.closeIfRetiredAndIdle();
+        break;
+      }
+      case 'gossip':
+        this.options.onGossip(frame.g, this);
+        break;
+      default:
+        this.close(1008, `unexpected ${frame.t} frame after handshake`);
+    }
+  }
+
+  private async answer(id: number, op: string, body: unknown): Promise<void> {
+    let reply: PeerFrame;
+    if (!isPeerOp(op)) {
+      reply = { t: 'res', id, ok: false, error: { code: 'UNKNOWN_OP', message: `unknown peer op ${JSON.stringify(op.slice(0, 64))}` } };
+    } else {
+      try {
+        const result = await this.options.handler(op, body, this);
+        reply = { t: 'res', id, ok: true, body: result ?? {} };
+        if (op === 'ping') {
+          const g = this.options.piggyback();
+          if (g && g.length > 0) reply.g = g;
+        }
+      } catch (error) {
+        reply = { t: 'res', id, ok: false, error: toCacheError(error).toWire() };
+      }
+    }
+    if (!this.closed && this.socket.readyState === 1) this.send(reply);
+  }
+
+  private onClose(code: number, reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const [id, pending] of this.pending) {
+      clearTimeout(pending.timer);
+      pending.reject(new LinkUnavailableError(this.peerId, true, `closed (${code}${reason ? ` ${reason}` : ''})`));
+      this.pending.delete(id);
+    }
+    this.emit('link:close', code, reason);
+  }
+}
