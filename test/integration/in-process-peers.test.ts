@@ -1,0 +1,61 @@
+/**
+ * In-process peers (Peer.start with the test preset): a restarted peer with the same id rejoins
+ * and gets its data back, a rejected join, and a stopped peer leaves no handles open.
+ */
+import { describe, expect, it } from 'vitest';
+import { CacheClient } from '../../src/client/cache-client.js';
+import { testPeerConfig } from '../../src/config.js';
+import { Peer } from '../../src/peer.js';
+import { waitFor } from '../support/wait-for.js';
+
+const base = testPeerConfig();
+
+function activeHandles(): number {
+  return process.getActiveResourcesInfo().filter((kind) => kind !== 'TTYWrap' && kind !== 'Timeout' && kind !== 'Immediate').length;
+}
+
+describe('in-process peers', () => {
+  it('a peer restarted with the same id rejoins and is refilled with its share', async () => {
+    const a = await Peer.start({ id: 'a' }, { base });
+    const b = await Peer.start({ id: 'b', bootstrap: [a.advertisedUrl] }, { base });
+    const c = await Peer.start({ id: 'c', bootstrap: [a.advertisedUrl] }, { base });
+    const client = await CacheClient.connect(a.advertisedUrl, { discoverPeers: false });
+    try {
+      await waitFor(() => [a, b, c].every((p) => p.ring.size === 3), 5000, 'a three-peer ring everywhere');
+      await client.mset(Array.from({ length: 300 }, (_, i) => ({ key: `k${i}`, value: i })));
+      const heldByC = c.store.liveCount;
+      expect(heldByC).toBeGreaterThan(0);
+      const port = c.port;
+      await c.stop(); // a crash, as far as the others can tell: no leave announcement
+      const c2 = await Peer.start({ id: 'c', port, bootstrap: [b.advertisedUrl] }, { base });
+      try {
+        await waitFor(() => a.members.get('c')?.generation === c2.members.self.generation && a.members.get('c')?.state === 'alive', 5000, 'a to see the new c alive');
+        await waitFor(() => c2.store.liveCount === heldByC, 10_000, 'c to get its entries back');
+        const values = await client.mget(Array.from({ length: 300 }, (_, i) => `k${i}`));
+        expect(values.every((v, i) => v.found && v.value === i)).toBe(true);
+      } finally {
+        await c2.stop();
+      }
+    } finally {
+      await client.close();
+      await Promise.all([a.stop(), b.stop(), c.stop()]);
+    }
+  });
+
+  it('refuses to start with a bad config, and a join that cannot reach its bootstrap times out cleanly', async () => {
+    await expect(Peer.start({ replicas: 0 }, { base })).rejects.toMatchObject({ code: 'BAD_CONFIG' });
+    await expect(Peer.start({ bootstrap: ['ws://127.0.0.1:1'] }, { base, joinTimeoutMs: 300 })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+  });
+
+  it('a stopped peer leaves no sockets or servers open', async () => {
+    const before = activeHandles();
+    const a = await Peer.start({ id: 'x' }, { base });
+    const b = await Peer.start({ id: 'y', bootstrap: [a.advertisedUrl] }, { base });
+    const client = await CacheClient.connect(b.advertisedUrl, { discoverPeers: false });
+    await client.set('k', 1);
+    await client.close();
+    await b.leave();
+    await a.stop();
+    await waitFor(() => activeHandles() <= before, 3000, 'handles to close');
+  });
+});
