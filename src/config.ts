@@ -53,7 +53,10 @@ export interface PeerConfig {
   maxFrameBytes: number;
   /** Deadline of a client request at the peer that received it, forwarding included. Default 5000 ms. */
   requestTimeoutMs: number;
-  /** Deadline of one request over a peer link (forward, replicate, handoff batch). Default 2000 ms. */
+  /**
+   * Deadline of one request over a peer link (probe relay, replicate, read). A forwarded operation
+   * and a rebalance batch get twice this (they include a replication round). Default 2000 ms.
+   */
   peerRequestTimeoutMs: number;
   /** SWIM protocol period: one member is probed every interval. Default 500 ms. */
   probeIntervalMs: number;
@@ -86,6 +89,8 @@ export interface PeerConfig {
   tombstoneTtlMs: number;
   /** How long dead and left members are remembered (so old gossip cannot revive them). Default 60000 ms. */
   deadMemberRetentionMs: number;
+  /** Keys remembered per unreachable replica for hinted handoff; more are dropped (rebalancing repairs them). Default 100000. */
+  maxHintsPerPeer: number;
   /** Entries per rebalance batch sent to a new owner. Default 512. */
   rebalanceBatchEntries: number;
   /** Approximate byte bound of one rebalance batch. Default 1 MiB. */
@@ -129,6 +134,7 @@ export function defaultPeerConfig(): PeerConfig {
     reconnectMaxMs: 5000,
     tombstoneTtlMs: 60_000,
     deadMemberRetentionMs: 60_000,
+    maxHintsPerPeer: 100_000,
     rebalanceBatchEntries: 512,
     rebalanceBatchBytes: 1024 * 1024,
     expirySweepIntervalMs: 100,
@@ -220,6 +226,7 @@ export const PEER_OPTIONS: readonly OptionSpec[] = [
   option('reconnectMaxMs', 'reconnect-max', 'ms', 'largest reconnect delay (ms)'),
   option('tombstoneTtlMs', 'tombstone-ttl', 'ms', 'how long delete tombstones are kept (ms)'),
   option('deadMemberRetentionMs', 'dead-member-retention', 'ms', 'how long dead/left members are remembered (ms)'),
+  option('maxHintsPerPeer', 'max-hints-per-peer', 'integer', 'keys remembered per unreachable replica (hinted handoff)'),
   option('rebalanceBatchEntries', 'rebalance-batch-entries', 'integer', 'entries per rebalance batch'),
   option('rebalanceBatchBytes', 'rebalance-batch-bytes', 'bytes', 'bytes per rebalance batch'),
   option('expirySweepIntervalMs', 'expiry-sweep-interval', 'ms', 'active TTL sweep period (ms)'),
@@ -285,6 +292,7 @@ const configSchema = z
     reconnectMaxMs: positiveInt,
     tombstoneTtlMs: positiveInt,
     deadMemberRetentionMs: positiveInt,
+    maxHintsPerPeer: nonNegativeInt,
     rebalanceBatchEntries: positiveInt,
     rebalanceBatchBytes: positiveInt,
     expirySweepIntervalMs: positiveInt,
@@ -303,8 +311,10 @@ const configSchema = z
     if (config.writeAcks > config.replicas) {
       ctx.addIssue({ code: 'custom', path: ['writeAcks'], message: 'cannot exceed replicas' });
     }
-    if (config.maxKeyBytes + config.maxValueBytes > config.maxFrameBytes) {
-      ctx.addIssue({ code: 'custom', path: ['maxFrameBytes'], message: 'must hold the largest key plus the largest value' });
+    // Peer frames carry values as JSON strings inside JSON (escaping can double them), and a
+    // rebalance batch may overshoot its byte bound by one entry.
+    if (2 * (config.maxKeyBytes + config.maxValueBytes) + 2 * config.rebalanceBatchBytes > config.maxFrameBytes) {
+      ctx.addIssue({ code: 'custom', path: ['maxFrameBytes'], message: 'must be at least 2 x (max-key-bytes + max-value-bytes) + 2 x rebalance-batch-bytes' });
     }
   });
 

@@ -32,6 +32,7 @@ import type { PeerEvents } from './peer-events.js';
 import type { PeerOpName } from './protocol/peer-frames.js';
 import { parseOpBody } from './protocol/peer-frames.js';
 import { Coordinator } from './replication/coordinator.js';
+import { HintedHandoff } from './replication/hinted-handoff.js';
 import type { RebalanceReport } from './replication/rebalancer.js';
 import { Rebalancer } from './replication/rebalancer.js';
 import { HashRing } from './ring/hash-ring.js';
@@ -69,6 +70,7 @@ export class Peer extends EventEmitter<PeerEvents> {
   links!: LinkManager;
   coordinator!: Coordinator;
   rebalancer!: Rebalancer;
+  hints!: HintedHandoff;
   private detector!: FailureDetector;
   private readonly gossip: GossipQueue;
   private ringState: HashRing;
@@ -78,7 +80,10 @@ export class Peer extends EventEmitter<PeerEvents> {
   private readonly peerWss: WebSocketServer;
   private readonly clients = new Set<WebSocket>();
   private url = '';
-  private ready = false;
+  /** Peer links are accepted (set once wired, before the join: joining needs inbound links). */
+  private acceptingPeers = false;
+  /** Client sockets are accepted (set once joined). */
+  private serving = false;
   private leaving = false;
   private stopped = false;
   private readonly pendingRestarts = new Set<string>();
@@ -160,6 +165,7 @@ export class Peer extends EventEmitter<PeerEvents> {
       keys: this.store.liveCount,
       coordinator: { ...this.coordinator.stats },
       rebalance: { ...this.rebalancer.totals, running: this.rebalancer.running },
+      hints: { ...this.hints.totals, pending: this.hints.size },
       members: states,
       ring: { epoch: this.epoch, checksum: this.ringState.checksum, size: this.ringState.size },
       links: this.links.connectedIds().length,
@@ -198,7 +204,8 @@ export class Peer extends EventEmitter<PeerEvents> {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    this.ready = false;
+    this.acceptingPeers = false;
+    this.serving = false;
     this.stopController.abort();
     if (this.housekeepingTimer) clearInterval(this.housekeepingTimer);
     this.detector?.stop();
@@ -236,6 +243,7 @@ export class Peer extends EventEmitter<PeerEvents> {
       {
         self: () => this.members.self,
         members: () => this.members.all(),
+        placement: { vnodes: this.config.vnodes, replicas: this.config.replicas },
         onHandshake: (from, list) => {
           this.members.apply(from);
           for (const record of list) this.members.apply(record);
@@ -251,8 +259,9 @@ export class Peer extends EventEmitter<PeerEvents> {
       this.config,
     );
     const link = (id: string): PeerLink | undefined => this.links.get(id);
+    this.hints = new HintedHandoff({ store: this.store, link, logger: this.logger }, this.config);
     this.coordinator = new Coordinator(
-      { selfId: this.id, store: this.store, clock: this.clock, ring: () => this.ringState, link, memberState: (id) => this.members.get(id)?.state },
+      { selfId: this.id, store: this.store, clock: this.clock, ring: () => this.ringState, link, memberState: (id) => this.members.get(id)?.state, hints: this.hints },
       this.config,
     );
     this.rebalancer = new Rebalancer({ selfId: this.id, store: this.store, ring: () => this.ringState, link, logger: this.logger }, this.config);
@@ -292,10 +301,12 @@ export class Peer extends EventEmitter<PeerEvents> {
       this.emit('member:suspect', change);
     });
     this.members.on('member:dead', (change) => {
+      this.hints.drop(change.member.id);
       this.logger.warn({ member: change.member.id }, 'member dead');
       this.emit('member:dead', change);
     });
     this.members.on('member:leave', (change) => {
+      this.hints.drop(change.member.id);
       this.logger.info({ member: change.member.id }, 'member left');
       this.emit('member:leave', change);
     });
@@ -314,9 +325,12 @@ export class Peer extends EventEmitter<PeerEvents> {
       const state = this.members.get(peerId)?.state;
       if (!this.stopped && state && isInRing(state)) this.detector.probeNow(peerId);
     });
-    this.links.on('link:up', (peerLink) => this.logger.debug({ peer: peerLink.peerId }, 'link up'));
+    this.links.on('link:up', (peerLink) => {
+      this.logger.debug({ peer: peerLink.peerId }, 'link up');
+      void this.hints.deliver(peerLink.peerId);
+    });
     this.store.startExpirySweeper({ intervalMs: this.config.expirySweepIntervalMs, budgetMs: this.config.expirySweepBudgetMs });
-    this.ready = true;
+    this.acceptingPeers = true;
   }
 
   private async join(joinTimeoutMs?: number): Promise<void> {
@@ -347,6 +361,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.detector.start();
     this.housekeepingTimer = setInterval(() => this.housekeeping(), HOUSEKEEPING_MS);
     this.housekeepingTimer.unref();
+    this.serving = true;
     this.logger.info({ url: this.url, members: this.members.ringMembers().length }, 'peer ready');
   }
 
@@ -387,8 +402,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.links.setTargets(
       this.members
         .all()
-        .filter((m) => m.state !== 'left')
-        .map((m) => ({ id: m.id, url: m.url, dead: m.state === 'dead' })),
+        .map((m) => ({ id: m.id, url: m.url, mode: m.state === 'dead' ? 'slow' : m.state === 'left' ? 'keep' : 'connect' }) as const),
     );
   }
 
@@ -448,7 +462,8 @@ export class Peer extends EventEmitter<PeerEvents> {
   private onUpgrade(req: http.IncomingMessage, socket: import('node:stream').Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
     const path = (req.url ?? '/').split('?')[0];
-    if (!this.ready || this.stopped) {
+    const open = path === PEER_PATH ? this.acceptingPeers : this.serving;
+    if (!open || this.stopped) {
       socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n');
       return;
     }
@@ -473,7 +488,7 @@ export class Peer extends EventEmitter<PeerEvents> {
   }
 
   private onHttpRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
-    if (req.url === '/health' && this.ready) {
+    if ((req.url ?? '').split('?')[0] === '/health' && this.serving) {
       const body = JSON.stringify({ id: this.id, url: this.url, state: this.members.self.state, ring: { epoch: this.epoch, checksum: this.ringState.checksum, peers: this.ringState.peers } });
       res.writeHead(200, { 'content-type': 'application/json' }).end(body);
       return;

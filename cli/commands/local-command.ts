@@ -22,7 +22,9 @@ interface LocalPeer {
  * @throws Error when the child exits before it is ready
  */
 export function spawnPeer(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<LocalPeer> {
-  const child = spawn(process.execPath, [CLI_PATH, 'peer', ...args], { stdio: ['ignore', 'pipe', 'inherit'], env });
+  // detached: a terminal's Ctrl-C must reach only this command, which then stops each peer with
+  // one SIGTERM (a second signal would make a peer skip its handoff).
+  const child = spawn(process.execPath, [CLI_PATH, 'peer', ...args], { stdio: ['ignore', 'pipe', 'inherit'], env, detached: true });
   return new Promise((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
     lines.once('line', (line) => {
@@ -97,5 +99,8 @@ export const localCommand: CommandModule = {
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    process.on('exit', () => {
+      for (const p of peers) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+    });
   },
 };

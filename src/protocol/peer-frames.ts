@@ -3,8 +3,8 @@
  * One discriminated union, on the field `t`; frame types and peer ops are append-only.
  *
  * Handshake: the dialing peer sends `hello`, the accepting peer answers `welcome` (or `refuse`
- * and closes). Both carry the protocol version and the sender's member list (a push-pull
- * exchange, as memberlist does on join). Afterwards either side sends `req` frames, correlated by
+ * and closes). Both carry the protocol version, the placement parameters (vnodes, replicas: they
+ * must match) and the sender's member list (a push-pull exchange, as memberlist does on join). Afterwards either side sends `req` frames, correlated by
  * a numeric id with the `res` that answers them; many may be in flight. `gossip` frames and the
  * optional `g` field of `req`/`res` piggyback membership updates (SWIM section 4.1).
  */
@@ -58,10 +58,19 @@ export type OpResult =
   | { value: number } // incr
   | Record<string, never>; // set
 
+/**
+ * The placement parameters every member must share: peers that disagree on them would place keys
+ * differently, so the handshake refuses them.
+ */
+export interface Placement {
+  vnodes: number;
+  replicas: number;
+}
+
 /** Any peer frame. */
 export type PeerFrame =
-  | { t: 'hello'; v: number; from: MemberRecord; members: MemberRecord[] }
-  | { t: 'welcome'; v: number; from: MemberRecord; members: MemberRecord[] }
+  | { t: 'hello'; v: number; from: MemberRecord; members: MemberRecord[]; placement: Placement }
+  | { t: 'welcome'; v: number; from: MemberRecord; members: MemberRecord[]; placement: Placement }
   | { t: 'refuse'; error: WireError }
   | { t: 'req'; id: number; op: PeerOpName; body: unknown; g?: MemberRecord[] }
   | { t: 'res'; id: number; ok: true; body: unknown; g?: MemberRecord[] }
@@ -78,9 +87,10 @@ const memberRecord = z.object({
 const members = z.array(memberRecord).max(10_000);
 const wireError = z.object({ code: z.string(), message: z.string() });
 
+const placement = z.object({ vnodes: z.number().int().positive(), replicas: z.number().int().positive() });
 const frameSchema = z.discriminatedUnion('t', [
-  z.object({ t: z.literal('hello'), v: z.number().int(), from: memberRecord, members }),
-  z.object({ t: z.literal('welcome'), v: z.number().int(), from: memberRecord, members }),
+  z.object({ t: z.literal('hello'), v: z.number().int(), from: memberRecord, members, placement }),
+  z.object({ t: z.literal('welcome'), v: z.number().int(), from: memberRecord, members, placement }),
   z.object({ t: z.literal('refuse'), error: wireError }),
   z.object({ t: z.literal('req'), id: z.number().int(), op: z.string(), body: z.unknown(), g: members.optional() }),
   z.object({ t: z.literal('res'), id: z.number().int(), ok: z.boolean(), body: z.unknown().optional(), error: wireError.optional(), g: members.optional() }),

@@ -32,6 +32,7 @@ import type { StoredEntry } from '../store/entry.js';
 import type { LocalStore } from '../store/local-store.js';
 import { LinkUnavailableError } from '../transport/peer-link.js';
 import type { PeerLink } from '../transport/peer-link.js';
+import type { HintedHandoff } from './hinted-handoff.js';
 import { KeyLock } from './key-lock.js';
 import { fromWireEntry, toWireEntry } from './wire-entry.js';
 
@@ -51,6 +52,8 @@ export interface CoordinatorComponents {
   memberState: (peerId: string) => MemberState | undefined;
   /** Wall clock in ms since the epoch (injectable for tests). */
   now?: () => number;
+  /** Where replicas that missed a write are remembered. */
+  hints?: HintedHandoff;
 }
 
 /** Counters of the data path, reported by `stats`. */
@@ -111,7 +114,9 @@ export class Coordinator {
     const { op, hops } = body;
     const prefs = this.components.ring().preferenceList(op.key);
     const self = this.components.selfId;
-    if (body.acting || prefs[0] === self || prefs.length === 0 || hops >= MAX_HOPS || !this.components.link(prefs[0]!)) {
+    // Our ring may disagree with the forwarder's while membership news spreads: within the hop
+    // budget, route by our own ring (which may execute here, as owner or acting owner).
+    if (body.acting || prefs[0] === self || prefs.length === 0 || hops >= MAX_HOPS) {
       return this.executeAsOwner(op, prefs.length > 0 ? prefs : [self]);
     }
     return this.route(op, hops);
@@ -157,7 +162,8 @@ export class Coordinator {
       }
       try {
         this.stats.forwarded++;
-        return await link.request('op', { op, hops: hops + 1, acting: i > 0 }, this.config.peerRequestTimeoutMs);
+        // Twice the link deadline: the owner's own replication round runs inside this request.
+        return await link.request('op', { op, hops: hops + 1, acting: i > 0 }, 2 * this.config.peerRequestTimeoutMs);
       } catch (error) {
         if (!this.mayRetryElsewhere(op, error)) throw error;
         lastError = error;
@@ -256,30 +262,56 @@ export class Coordinator {
    *   still have reached some of them: it is not acknowledged, so no guarantee is made)
    */
   private async write(key: string, value: string | null, expiresAt: number, prefs: readonly string[]): Promise<void> {
-    const entry: StoredEntry = { value, version: this.components.clock.now(), expiresAt };
-    this.components.store.apply(key, entry);
+    const store = this.components.store;
     const self = this.components.selfId;
+    let version = this.components.clock.now();
+    // The owner orders the writes of its keys (under the key lock): a write must beat the copy it
+    // holds even if that copy carries a version from a peer whose clock runs far ahead.
+    const current = store.peek(key);
+    if (current && compareVersions(version, current.version) <= 0) version = [current.version[0], current.version[1] + 1, self];
+    const entry: StoredEntry = { value, version, expiresAt };
+    store.apply(key, entry);
     const others = prefs.filter((id) => id !== self);
     if (others.length === 0) return;
     const required =
       this.config.writeAcks === 0
         ? others.filter((id) => this.components.memberState(id) === 'alive').length
         : Math.min(this.config.writeAcks - 1, others.length);
-    const wire = toWireEntry(key, entry);
-    const results = await Promise.allSettled(
-      others.map((id) => {
-        const link = this.components.link(id);
-        return link ? link.request('replicate', { entries: [wire] }, this.config.peerRequestTimeoutMs) : Promise.reject(new LinkUnavailableError(id, false, 'is down'));
-      }),
-    );
-    let acks = 0;
-    for (const result of results) {
-      if (result.status === 'fulfilled') acks++;
-      else this.stats.replicationFailures++;
-    }
+    const acks = await this.replicate(key, toWireEntry(key, entry), others, required);
     if (acks < required) {
       throw new CacheError('UNAVAILABLE', `write reached ${acks + 1} of the ${required + 1} copies required`);
     }
+  }
+
+  /**
+   * Sends one entry to the replicas; resolves with the acknowledgements counted once `required`
+   * of them arrived or every replica answered. Replicas that fail get a hint (hinted handoff).
+   */
+  private replicate(key: string, wire: WireEntry, replicas: readonly string[], required: number): Promise<number> {
+    return new Promise((resolve) => {
+      let acks = 0;
+      let settled = 0;
+      const done = (): void => {
+        if (acks >= required || settled === replicas.length) resolve(acks);
+      };
+      for (const id of replicas) {
+        const link = this.components.link(id);
+        const sent = link ? link.request('replicate', { entries: [wire] }, this.config.peerRequestTimeoutMs) : Promise.reject(new LinkUnavailableError(id, false, 'is down'));
+        sent.then(
+          () => {
+            acks++;
+            settled++;
+            done();
+          },
+          () => {
+            settled++;
+            this.stats.replicationFailures++;
+            this.components.hints?.add(id, key);
+            done();
+          },
+        );
+      }
+    });
   }
 }
 

@@ -10,7 +10,8 @@
  *   retire the other (its in-flight requests still complete).
  * - Reconnect: exponential backoff with full jitter (`random(0, min(max, base * 2^attempt))`,
  *   AWS Architecture Blog, "Exponential Backoff and Jitter", 2015).
- * - Links to peers that are dead or have left are closed (4003); dead peers are re-dialed slowly
+ * - Links to dead peers are closed (4003); links to peers that left stay until the leaver closes
+ *   them (it is still handing its entries off); dead peers are re-dialed slowly
  *   (every `reconnectMaxMs`, by the lower id) so a healed partition finds its way back: the
  *   handshake exchanges member lists and the wrongly dead side refutes.
  */
@@ -20,7 +21,7 @@ import type { PeerConfig } from '../config.js';
 import { PROTOCOL_VERSION } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { MemberRecord } from '../membership/member.js';
-import type { PeerFrame } from '../protocol/peer-frames.js';
+import type { PeerFrame, Placement } from '../protocol/peer-frames.js';
 import { encodePeerFrame, parsePeerFrame } from '../protocol/peer-frames.js';
 import type { PeerRequestHandler } from './peer-link.js';
 import { PeerLink } from './peer-link.js';
@@ -43,6 +44,8 @@ export interface LinkManagerComponents {
   self: () => MemberRecord;
   /** Every member record known now (sent in the handshake). */
   members: () => MemberRecord[];
+  /** This peer's placement parameters; a peer with others is refused. */
+  placement: Placement;
   /**
    * Called with the remote side's handshake; returns a refusal message, or undefined to accept.
    * The owner merges `members` into its member list here.
@@ -60,12 +63,17 @@ export interface LinkManagerEvents {
   'link:down': [peerId: string, code: number, reason: string];
 }
 
-/** One peer the mesh should (or should slowly try to) link to. */
+/**
+ * One peer the mesh should link to, and how:
+ * - `connect`: keep a link, dial promptly (alive and suspect members);
+ * - `slow`: re-dial every `reconnectMaxMs` by the lower id only (dead members: heals partitions);
+ * - `keep`: never dial, but keep an existing link open (members that left: the leaving peer is
+ *   still handing its entries off over it and closes it itself when done).
+ */
 export interface LinkTarget {
   id: string;
   url: string;
-  /** Dead members are re-dialed slowly; others promptly. */
-  dead: boolean;
+  mode: 'connect' | 'slow' | 'keep';
 }
 
 interface DialState {
@@ -138,9 +146,9 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
     this.targets = new Map(targets.filter((t) => t.id !== selfId).map((t) => [t.id, t]));
     for (const [id, link] of this.links) {
       const target = this.targets.get(id);
-      if (!target || target.dead) {
+      if (!target || target.mode === 'slow') {
         this.links.delete(id);
-        link.close(LINK_CLOSE_CODES.MEMBER_GONE, target ? 'member is dead' : 'member left');
+        link.close(LINK_CLOSE_CODES.MEMBER_GONE, target ? 'member is dead' : 'member is gone');
       }
     }
     for (const [id, state] of this.dialStates) {
@@ -173,10 +181,16 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
         };
         socket.once('open', () => {
           const me = this.components.self();
-          socket.send(encodePeerFrame({ t: 'hello', v: PROTOCOL_VERSION, from: me, members: this.components.members() }));
+          socket.send(encodePeerFrame({ t: 'hello', v: PROTOCOL_VERSION, from: me, members: this.components.members(), placement: this.components.placement }));
         });
         socket.once('message', (data) => {
-          const frame = parsePeerFrame(data.toString());
+          const text = data.toString();
+          const version = handshakeVersion(text);
+          if (version !== undefined && version !== PROTOCOL_VERSION) {
+            fail(new Error(`${url} speaks protocol version ${version}, this peer ${PROTOCOL_VERSION}`));
+            return;
+          }
+          const frame = parsePeerFrame(text);
           if (frame?.t === 'welcome') {
             clearTimeout(timer);
             resolve(frame);
@@ -192,15 +206,11 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
         socket.close(LINK_CLOSE_CODES.STOPPING, 'peer stopping');
         return undefined;
       }
-      if (welcome.v !== PROTOCOL_VERSION) {
-        socket.close(LINK_CLOSE_CODES.PROTOCOL_VERSION, `protocol version ${welcome.v} is not ${PROTOCOL_VERSION}`);
-        throw new Error(`${url} speaks protocol version ${welcome.v}, this peer ${PROTOCOL_VERSION}`);
-      }
       if (welcome.from.id === self.id) {
         socket.close(LINK_CLOSE_CODES.NOT_A_PEER, 'that is me');
         return undefined;
       }
-      const refusal = this.components.onHandshake(welcome.from, welcome.members);
+      const refusal = this.placementMismatch(welcome.placement) ?? this.components.onHandshake(welcome.from, welcome.members);
       if (refusal) {
         socket.close(LINK_CLOSE_CODES.NOT_A_PEER, refusal.slice(0, 120));
         throw new Error(refusal);
@@ -236,13 +246,16 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
     });
     socket.once('message', (data, isBinary) => {
       clearTimeout(timer);
-      const frame = isBinary ? undefined : parsePeerFrame(data.toString());
-      if (!frame || frame.t !== 'hello') {
-        refuse(LINK_CLOSE_CODES.NOT_A_PEER, 'expected a hello frame: this endpoint is for ringcache peers');
+      const text = isBinary ? '' : data.toString();
+      // The version is checked before the shape: another version may shape its hello differently.
+      const version = handshakeVersion(text);
+      if (version !== undefined && version !== PROTOCOL_VERSION) {
+        refuse(LINK_CLOSE_CODES.PROTOCOL_VERSION, `protocol version ${version} is not supported (this peer speaks ${PROTOCOL_VERSION})`);
         return;
       }
-      if (frame.v !== PROTOCOL_VERSION) {
-        refuse(LINK_CLOSE_CODES.PROTOCOL_VERSION, `protocol version ${frame.v} is not supported (this peer speaks ${PROTOCOL_VERSION})`);
+      const frame = parsePeerFrame(text);
+      if (!frame || frame.t !== 'hello') {
+        refuse(LINK_CLOSE_CODES.NOT_A_PEER, 'expected a hello frame: this endpoint is for ringcache peers');
         return;
       }
       const self = this.components.self();
@@ -250,12 +263,12 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
         refuse(LINK_CLOSE_CODES.NOT_A_PEER, `peer id ${self.id} is this peer's own id`);
         return;
       }
-      const refusal = this.components.onHandshake(frame.from, frame.members);
+      const refusal = this.placementMismatch(frame.placement) ?? this.components.onHandshake(frame.from, frame.members);
       if (refusal) {
         refuse(LINK_CLOSE_CODES.NOT_A_PEER, refusal);
         return;
       }
-      socket.send(encodePeerFrame({ t: 'welcome', v: PROTOCOL_VERSION, from: this.components.self(), members: this.components.members() }));
+      socket.send(encodePeerFrame({ t: 'welcome', v: PROTOCOL_VERSION, from: this.components.self(), members: this.components.members(), placement: this.components.placement }));
       this.pendingSockets.delete(socket);
       socket.removeAllListeners('close');
       this.register(socket, frame.from, frame.from.id);
@@ -271,6 +284,12 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
     this.links.clear();
     for (const socket of this.pendingSockets) socket.terminate();
     this.pendingSockets.clear();
+  }
+
+  private placementMismatch(remote: Placement): string | undefined {
+    const local = this.components.placement;
+    if (remote.vnodes === local.vnodes && remote.replicas === local.replicas) return undefined;
+    return `placement mismatch: this peer uses --vnodes ${local.vnodes} --replicas ${local.replicas}, the other ${remote.vnodes} and ${remote.replicas}`;
   }
 
   private register(socket: WebSocket, remote: MemberRecord, dialerId: string): PeerLink {
@@ -313,7 +332,7 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
   }
 
   private scheduleDial(target: LinkTarget): void {
-    if (this.stopped || this.get(target.id)) return;
+    if (this.stopped || target.mode === 'keep' || this.get(target.id)) return;
     let state = this.dialStates.get(target.id);
     if (!state) {
       state = { attempt: 0, dialing: false };
@@ -322,9 +341,10 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
     if (state.timer || state.dialing) return;
     const selfId = this.components.self().id;
     const lowerDials = selfId < target.id;
-    if (target.dead && !lowerDials) return;
+    const dead = target.mode === 'slow';
+    if (dead && !lowerDials) return;
     const backoff = backoffDelayMs(state.attempt, this.config.reconnectBaseMs, this.config.reconnectMaxMs);
-    const delay = target.dead ? this.config.reconnectMaxMs : lowerDials ? (state.attempt === 0 ? 0 : backoff) : this.config.reconnectMaxMs + backoff;
+    const delay = dead ? this.config.reconnectMaxMs : lowerDials ? (state.attempt === 0 ? 0 : backoff) : this.config.reconnectMaxMs + backoff;
     const dialState = state;
     dialState.timer = setTimeout(() => {
       dialState.timer = undefined;
@@ -351,6 +371,16 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
     }
     const current = this.targets.get(peerId);
     if (current && !this.get(peerId)) this.scheduleDial(current);
+  }
+}
+
+/** The `v` of a hello or welcome frame, read before the frame's shape is validated. */
+function handshakeVersion(text: string): number | undefined {
+  try {
+    const raw = JSON.parse(text) as { t?: unknown; v?: unknown };
+    return (raw?.t === 'hello' || raw?.t === 'welcome') && typeof raw.v === 'number' ? raw.v : undefined;
+  } catch {
+    return undefined;
   }
 }
 

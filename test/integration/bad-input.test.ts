@@ -13,7 +13,7 @@ describe('bad input never crashes a peer', () => {
   let bystander: RawClient;
 
   beforeAll(async () => {
-    peer = await startPeerProcess(['--id', 'solo', '--max-key-bytes', '64', '--max-value-bytes', '1kb', '--max-frame-bytes', '64kb']);
+    peer = await startPeerProcess(['--id', 'solo', '--max-key-bytes', '64', '--max-value-bytes', '1kb', '--max-frame-bytes', '64kb', '--rebalance-batch-bytes', '16kb']);
     bystander = await RawClient.connect(peer.url);
     expect(await bystander.call('set', { key: 'steady', value: 42 })).toMatchObject({ ok: true });
   });
