@@ -4,6 +4,7 @@
  * gracefully on Ctrl-C.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { CommandModule } from 'yargs';
@@ -77,15 +78,18 @@ export const localCommand: CommandModule = {
       process.exit(1);
     }
     const first = peers[0]!.url;
+    const relative = path.relative(process.cwd(), CLI_PATH);
+    const cli = `node ${relative.startsWith('..') ? CLI_PATH : relative}`;
     const out = [
       `ringcache local cluster: ${count} peers, replicas ${args.replicas}`,
       ...peers.map((p) => `  ${p.id}  ${p.url}  pid ${p.child.pid}`),
       '',
-      'Talk to any peer, e.g.:',
-      `  npx ringcache set greeting '"hello"' --url ${first}`,
-      `  npx ringcache get greeting --url ${peers[peers.length - 1]!.url}`,
-      `  npx ringcache ring --url ${first}`,
-      `  kill -9 ${peers[peers.length - 1]!.child.pid}   # then: npx ringcache ring --url ${first}`,
+      'Talk to any peer from another terminal, e.g.:',
+      `  ${cli} set greeting '"hello"' --url ${first}`,
+      `  ${cli} get greeting --url ${peers[peers.length - 1]!.url}`,
+      `  ${cli} ring --url ${first}`,
+      `  kill -9 ${peers[peers.length - 1]!.child.pid}   # then: ${cli} ring --url ${first}`,
+      `  or any WebSocket client: send {"id":1,"op":"get","key":"greeting"} to ${first}`,
       '',
       'Ctrl-C stops the cluster (each peer leaves gracefully).',
     ];
