@@ -264,7 +264,10 @@ export class Peer extends EventEmitter<PeerEvents> {
       { selfId: this.id, store: this.store, clock: this.clock, ring: () => this.ringState, link, memberState: (id) => this.members.get(id)?.state, hints: this.hints },
       this.config,
     );
-    this.rebalancer = new Rebalancer({ selfId: this.id, store: this.store, ring: () => this.ringState, link, logger: this.logger }, this.config);
+    this.rebalancer = new Rebalancer(
+      { selfId: this.id, store: this.store, ring: () => this.ringState, awaitLink: (id, timeoutMs) => this.links.awaitLink(id, timeoutMs), logger: this.logger },
+      this.config,
+    );
     this.rebalancer.on('rebalance:start', (info) => this.emit('rebalance:start', info));
     this.rebalancer.on('rebalance:done', (report) => {
       this.logger.info({ entries: report.entries, sent: report.sent, dropped: report.dropped, durationMs: report.durationMs, complete: report.complete }, 'rebalance pass done');

@@ -10,9 +10,10 @@
  * - Entries go in batches of `rebalanceBatchEntries` entries or `rebalanceBatchBytes` bytes; each
  *   batch waits for the receiver's acknowledgement before the next is sent (backpressure), and
  *   the scan yields to the event loop every {@link SCAN_SLICE} keys so requests keep flowing.
- * - Every holder sends (not only the primary): handoff is idempotent under LWW, and no single
- *   holder is trusted to still have the entry. A failed batch leaves its entries in place and the
- *   pass is retried.
+ * - One holder sends each entry: the first member of the key's OLD preference list that is still
+ *   in the ring and did not restart (a holder outside the old list, a stray copy, sends too).
+ *   The others only drop what they no longer own. A failed batch leaves its entries in place and
+ *   the pass is retried.
  * - Reads stay correct meanwhile: an owner that misses a key asks the other owners (see the
  *   coordinator's read repair).
  */
@@ -28,6 +29,19 @@ import { entryBytes } from '../store/entry.js';
 import type { LocalStore } from '../store/local-store.js';
 import type { PeerLink } from '../transport/peer-link.js';
 import { toWireEntry } from './wire-entry.js';
+
+/**
+ * True when this peer should send its copy of a key: it is the first member of the old
+ * preference list still in the ring and not restarted (restarted peers hold nothing), or it holds
+ * a copy without being in the old list at all, or no member of the old list is left.
+ */
+export function isDesignatedSender(self: string, oldOwners: readonly string[], ring: HashRing, restarted: ReadonlySet<string>): boolean {
+  if (!oldOwners.includes(self)) return true;
+  for (const id of oldOwners) {
+    if (ring.has(id) && !restarted.has(id)) return id === self;
+  }
+  return true;
+}
 
 /** Keys scanned between two yields to the event loop. */
 export const SCAN_SLICE = 512;
@@ -60,7 +74,8 @@ export interface RebalancerComponents {
   selfId: string;
   store: LocalStore;
   ring: () => HashRing;
-  link: (peerId: string) => PeerLink | undefined;
+  /** The link to a peer, waiting a bounded time for it to come up. */
+  awaitLink: (peerId: string, timeoutMs: number) => Promise<PeerLink | undefined>;
   logger: Logger;
 }
 
@@ -78,6 +93,8 @@ interface Batch {
 /** Streams entries to their new owners after ring changes. One per peer. */
 export class Rebalancer extends EventEmitter<RebalancerEvents> {
   private base: HashRing | undefined;
+  /** Keys whose batches failed in the last pass, and the ring that pass ran against. */
+  private retry: { checksum: string; keys: string[] } | undefined;
   private readonly restarted = new Set<string>();
   private current: { token: PassToken; done: Promise<void> } | undefined;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -92,9 +109,9 @@ export class Rebalancer extends EventEmitter<RebalancerEvents> {
     super();
   }
 
-  /** True while a pass is running. */
+  /** True while a pass is running or a failed pass waits for its retry. */
   get running(): boolean {
-    return this.current !== undefined;
+    return this.current !== undefined || this.retryTimer !== undefined;
   }
 
   /**
@@ -181,13 +198,16 @@ export class Rebalancer extends EventEmitter<RebalancerEvents> {
     const batches = new Map<string, Batch>();
     const failedKeys = new Set<string>();
     const toDrop: Array<[string, Version]> = [];
-    const keys = store.keys();
+    // A retry against the same ring only needs the keys whose batches failed (or were never sent).
+    const keys = this.retry && this.retry.checksum === ring.checksum && dropUnowned ? this.retry.keys : store.keys();
+    this.retry = undefined;
 
     const flush = async (target: string): Promise<void> => {
       const batch = batches.get(target);
       if (!batch || batch.entries.length === 0) return;
       batches.delete(target);
-      const link = this.components.link(target);
+      // A member learned by gossip is linked a moment later: wait for it rather than fail the batch.
+      const link = await this.components.awaitLink(target, this.config.peerRequestTimeoutMs);
       try {
         if (!link) throw new Error(`no link to ${target}`);
         await link.request('handoff', { entries: batch.entries }, this.config.peerRequestTimeoutMs * 2);
@@ -202,7 +222,8 @@ export class Rebalancer extends EventEmitter<RebalancerEvents> {
       }
     };
 
-    for (let i = 0; i < keys.length; i++) {
+    let i = 0;
+    for (; i < keys.length; i++) {
       if (token.cancelled) {
         report.complete = false;
         break;
@@ -213,16 +234,18 @@ export class Rebalancer extends EventEmitter<RebalancerEvents> {
       if (!entry) continue;
       const newOwners = ring.preferenceList(key);
       const oldOwners = base.preferenceList(key);
-      for (const target of newOwners) {
-        if (target === self || (oldOwners.includes(target) && !restarted.has(target))) continue;
-        let batch = batches.get(target);
-        if (!batch) {
-          batch = { entries: [], bytes: 0 };
-          batches.set(target, batch);
+      if (isDesignatedSender(self, oldOwners, ring, restarted)) {
+        for (const target of newOwners) {
+          if (target === self || (oldOwners.includes(target) && !restarted.has(target))) continue;
+          let batch = batches.get(target);
+          if (!batch) {
+            batch = { entries: [], bytes: 0 };
+            batches.set(target, batch);
+          }
+          batch.entries.push(toWireEntry(key, entry));
+          batch.bytes += entryBytes(key, entry.value);
+          if (batch.entries.length >= this.config.rebalanceBatchEntries || batch.bytes >= this.config.rebalanceBatchBytes) await flush(target);
         }
-        batch.entries.push(toWireEntry(key, entry));
-        batch.bytes += entryBytes(key, entry.value);
-        if (batch.entries.length >= this.config.rebalanceBatchEntries || batch.bytes >= this.config.rebalanceBatchBytes) await flush(target);
       }
       if (dropUnowned && !newOwners.includes(self)) toDrop.push([key, entry.version]);
     }
@@ -240,6 +263,7 @@ export class Rebalancer extends EventEmitter<RebalancerEvents> {
       }
       this.totals.entriesDropped += report.dropped;
     }
+    if (!report.complete && !token.cancelled) this.retry = { checksum: ring.checksum, keys: [...failedKeys, ...keys.slice(i)] };
     report.durationMs = Date.now() - started;
     if (!token.cancelled) this.emit('rebalance:done', report);
     return report;

@@ -121,6 +121,28 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
     return link && link.isOpen ? link : undefined;
   }
 
+  /**
+   * The live link to a peer, waiting up to `timeoutMs` for it to come up (a member learned by
+   * gossip is linked a moment later). Resolves undefined if it does not.
+   */
+  awaitLink(peerId: string, timeoutMs: number): Promise<PeerLink | undefined> {
+    const existing = this.get(peerId);
+    if (existing || this.stopped) return Promise.resolve(existing);
+    return new Promise((resolve) => {
+      const onUp = (link: PeerLink): void => {
+        if (link.peerId !== peerId) return;
+        clearTimeout(timer);
+        this.off('link:up', onUp);
+        resolve(link);
+      };
+      const timer = setTimeout(() => {
+        this.off('link:up', onUp);
+        resolve(this.get(peerId));
+      }, timeoutMs);
+      this.on('link:up', onUp);
+    });
+  }
+
   /** Every open link. */
   all(): PeerLink[] {
     return [...this.links.values()].filter((link) => link.isOpen);

@@ -1,14 +1,21 @@
 /**
  * Keeps the docs true to the code (the fastify habit): the `## Error codes` table of
- * docs/protocol.md lists exactly the codes of ERROR_CODES, and docs/operations.md documents every
- * PEER_OPTIONS flag with its environment variable and default, and its memory sizing numbers
- * follow `entryBytes()`.
+ * docs/protocol.md lists exactly the codes of ERROR_CODES, its close-code table every
+ * LINK_CLOSE_CODES entry, its peer-ops table exactly PEER_OPS, and its `stats` example the
+ * counters the components report; docs/operations.md documents every PEER_OPTIONS flag with its
+ * environment variable and default, and its memory sizing numbers follow `entryBytes()`.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { defaultPeerConfig, PEER_OPTIONS } from '../../src/config.js';
 import { ERROR_CODES } from '../../src/errors.js';
+import { PEER_OPS } from '../../src/protocol/peer-frames.js';
+import { Coordinator } from '../../src/replication/coordinator.js';
+import { HintedHandoff } from '../../src/replication/hinted-handoff.js';
+import { Rebalancer } from '../../src/replication/rebalancer.js';
 import { ENTRY_OVERHEAD_BYTES, entryBytes } from '../../src/store/entry.js';
+import { LocalStore } from '../../src/store/local-store.js';
+import { LINK_CLOSE_CODES } from '../../src/transport/link-manager.js';
 
 function readDoc(name: string): string {
   return readFileSync(new URL(`../../docs/${name}`, import.meta.url), 'utf8');
@@ -54,6 +61,17 @@ function fromSubsection(lines: string[], title: string): string[] {
   return start < 0 ? [] : lines.slice(start + 1);
 }
 
+/** The lines of `lines` from the first table row whose first cell is `firstHeader` on. */
+function fromTable(lines: string[], firstHeader: string): string[] {
+  const start = lines.findIndex((line) => line.trim().startsWith('|') && line.split('|')[1]?.trim() === firstHeader);
+  return start < 0 ? [] : lines.slice(start);
+}
+
+/** The keys of an object, sorted. */
+function keysOf(value: unknown): string[] {
+  return Object.keys(value as object).sort();
+}
+
 describe('docs/protocol.md', () => {
   const rows = tableRows(section(readDoc('protocol.md'), 'Error codes'));
   const documented = rows.map((cells) => /^`([A-Z][A-Z0-9_]*)`$/.exec(cells[0] ?? '')?.[1]);
@@ -75,6 +93,49 @@ describe('docs/protocol.md', () => {
       expect(cells[1], `meaning of ${cells[0]}`).not.toBe('');
       expect(cells[2], `cause of ${cells[0]}`).not.toBe('');
     }
+  });
+});
+
+describe('docs/protocol.md, peer protocol', () => {
+  const protocol = readDoc('protocol.md');
+  const peerProtocol = section(protocol, 'Peer protocol (`ws://HOST:PORT/peer`)');
+
+  it('documents every LINK_CLOSE_CODES entry in the close-code table, with its number and name', () => {
+    const rows = tableRows(fromSubsection(peerProtocol, 'Close codes'));
+    expect(rows.length).toBeGreaterThan(0);
+    for (const [name, code] of Object.entries(LINK_CLOSE_CODES)) {
+      const row = rows.find((cells) => cells[0] === String(code));
+      expect(row, `a close-code row for ${code}`).toBeDefined();
+      expect(row![1], `name of close code ${code}`).toBe(`\`${name}\``);
+      expect(row![2], `cause of close code ${code}`).not.toBe('');
+    }
+  });
+
+  it('lists exactly the ops of PEER_OPS in the peer-ops table', () => {
+    const rows = tableRows(fromTable(fromSubsection(peerProtocol, 'Peer ops'), 'Op'));
+    const ops = rows.map((cells) => /^`([a-z-]+)`$/.exec(cells[0] ?? '')?.[1]);
+    expect([...ops].sort()).toEqual([...PEER_OPS].sort());
+  });
+
+  it('shows in the `stats` example exactly the counters the components report', () => {
+    const stats = section(protocol, 'Client protocol (`ws://HOST:PORT/`)');
+    const start = stats.findIndex((line) => line.trim() === '#### `stats`');
+    const open = stats.findIndex((line, i) => i > start && line.trim() === '```json');
+    const close = stats.findIndex((line, i) => i > open && line.trim() === '```');
+    expect(start >= 0 && open > start && close > open, 'a json example under #### `stats`').toBe(true);
+    const example = (JSON.parse(stats.slice(open + 1, close).join('\n')) as { stats: Record<string, unknown> }).stats;
+    const config = defaultPeerConfig();
+    const none = {} as never;
+    expect(keysOf(example.store), 'store').toEqual(keysOf(new LocalStore({ maxBytes: config.maxMemory, tombstoneTtlMs: config.tombstoneTtlMs }).stats()));
+    expect(keysOf(example.coordinator), 'coordinator').toEqual(keysOf(new Coordinator(none, config).stats));
+    expect(keysOf(example.rebalance), 'rebalance').toEqual(keysOf({ ...new Rebalancer(none, config).totals, running: false }));
+    expect(keysOf(example.hints), 'hints').toEqual(keysOf({ ...new HintedHandoff(none, config).totals, pending: 0 }));
+  });
+});
+
+describe('docs/architecture.md', () => {
+  it('states the default number of virtual nodes of src/config.ts', () => {
+    expect(readDoc('architecture.md')).toContain(`With the default ${defaultPeerConfig().vnodes} vnodes`);
   });
 });
 
