@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { CacheError } from '../../../src/errors.js';
+import { waitFor } from '../../support/wait-for.js';
 import { LinkUnavailableError, PeerLink, type PeerRequestHandler } from '../../../src/transport/peer-link.js';
 
 const remote = (id: string) => ({ id, url: 'ws://127.0.0.1:1', state: 'alive' as const, incarnation: 0, generation: 1 });
@@ -52,12 +53,15 @@ describe('PeerLink', () => {
   });
 
   it('fails every pending request at once with UNAVAILABLE when the link drops', async () => {
-    let serverLink: PeerLink | undefined;
-    const { client, server, wss } = await linkedPair(() => new Promise(() => {}));
+    let received = 0;
+    const { client, server, wss } = await linkedPair(() => {
+      received++;
+      return new Promise(() => {});
+    });
     servers.push(wss);
-    serverLink = await server;
+    const serverLink = await server;
     const pending = Array.from({ length: 10 }, () => client.request('ping', {}, 60_000).catch((e: unknown) => e));
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await waitFor(() => received === 10, 5000, 'the ten requests to reach the other side');
     const started = Date.now();
     serverLink.terminate();
     const errors = await Promise.all(pending);
