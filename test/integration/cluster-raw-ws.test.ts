@@ -60,8 +60,14 @@ describe('a three-peer cluster of real processes at default timings, raw ws clie
   it('joins three peers by bootstrap and agrees on the ring', async () => {
     peers.push(await startPeerProcess(['--id', 'p1', '--replicas', '2']));
     peers.push(await startPeerProcess(['--id', 'p2', '--replicas', '2', '--bootstrap', peers[0]!.url]));
-    peers.push(await startPeerProcess(['--id', 'p3', '--replicas', '2', '--bootstrap', peers[0]!.url]));
     for (const peer of peers) clients.push(await RawClient.connect(peer.url));
+    peers.push(await startPeerProcess(['--id', 'p3', '--replicas', '2', '--bootstrap', peers[0]!.url]));
+    // the others learn of a new peer within 2 s of its start (at default settings)
+    await waitFor(async () => {
+      const rings = await Promise.all(clients.map(ringOf));
+      return rings.every((r) => r.peers.some((p) => p.id === 'p3' && p.state === 'alive'));
+    }, 2000, 'p1 and p2 to learn of p3');
+    clients.push(await RawClient.connect(peers[2]!.url));
     await waitFor(async () => {
       const rings = await Promise.all(clients.map(ringOf));
       return rings.every((r) => aliveIds(r).join() === 'p1,p2,p3') && new Set(rings.map((r) => r.checksum)).size === 1;

@@ -42,6 +42,38 @@ describe('in-process peers', () => {
     }
   });
 
+  it('a graceful leave with replicas 1 hands every entry to its new owner', async () => {
+    const cfg = { ...base, replicas: 1 };
+    const a = await Peer.start({ id: 'a' }, { base: cfg });
+    const b = await Peer.start({ id: 'b', bootstrap: [a.advertisedUrl] }, { base: cfg });
+    const c = await Peer.start({ id: 'c', bootstrap: [a.advertisedUrl] }, { base: cfg });
+    const client = await CacheClient.connect(a.advertisedUrl, { discoverPeers: false });
+    try {
+      await waitFor(() => [a, b, c].every((p) => p.ring.size === 3), 5000, 'a three-peer ring');
+      await client.mset(Array.from({ length: 300 }, (_, i) => ({ key: `k${i}`, value: i })));
+      expect(b.store.liveCount).toBeGreaterThan(0);
+      const report = await b.leave();
+      expect(report?.complete).toBe(true);
+      await waitFor(() => a.ring.size === 2 && c.ring.size === 2, 3000, 'b out of the ring');
+      const values = await client.mget(Array.from({ length: 300 }, (_, i) => `k${i}`));
+      expect(values.filter((v, i) => !(v.found && v.value === i))).toEqual([]);
+      expect(a.store.liveCount + c.store.liveCount).toBe(300);
+    } finally {
+      await client.close();
+      await Promise.all([a.stop(), b.stop(), c.stop()]);
+    }
+  });
+
+  it('refuses a peer whose placement parameters differ', async () => {
+    const a = await Peer.start({ id: 'a' }, { base });
+    try {
+      await expect(Peer.start({ id: 'z', vnodes: 16, bootstrap: [a.advertisedUrl] }, { base, joinTimeoutMs: 300 })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+      expect(a.members.get('z')).toBeUndefined();
+    } finally {
+      await a.stop();
+    }
+  });
+
   it('refuses to start with a bad config, and a join that cannot reach its bootstrap times out cleanly', async () => {
     await expect(Peer.start({ replicas: 0 }, { base })).rejects.toMatchObject({ code: 'BAD_CONFIG' });
     await expect(Peer.start({ bootstrap: ['ws://127.0.0.1:1'] }, { base, joinTimeoutMs: 300 })).rejects.toMatchObject({ code: 'UNAVAILABLE' });

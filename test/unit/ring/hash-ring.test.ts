@@ -1,4 +1,5 @@
 import { describe, it, expect } from 'vitest';
+import { defaultPeerConfig } from '../../../src/config.js';
 import { CacheError } from '../../../src/errors.js';
 import { HashRing } from '../../../src/ring/hash-ring.js';
 import { hashKey } from '../../../src/ring/key-hash.js';
@@ -219,13 +220,13 @@ describe('HashRing checksum', () => {
   });
 });
 
-describe('HashRing balance and movement (acceptance, vnodes 256)', () => {
+describe(`HashRing balance and movement (acceptance, default vnodes ${defaultPeerConfig().vnodes})`, () => {
   const KEYS = 100_000;
   const hashes = randomKeyHashes(424242, KEYS);
-  const options = { vnodes: 256, replicas: 2 };
+  const options = { vnodes: defaultPeerConfig().vnodes, replicas: 2 };
 
   const idSets: Array<[string, string[], string]> = [['fixed p1 p2 p3', ['p1', 'p2', 'p3'], 'p4']];
-  for (const seed of [1, 2, 3]) {
+  for (const seed of [1, 2, 3, 4, 5, 6]) {
     const next = mulberry32(seed);
     idSets.push([`seeded ids (seed ${seed})`, [randomId(next), randomId(next), randomId(next)], randomId(next)]);
   }
