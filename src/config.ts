@@ -54,7 +54,8 @@ export interface PeerConfig {
   /** Deadline of a client request at the peer that received it, forwarding included. Default 5000 ms. */
   requestTimeoutMs: number;
   /**
-   * Deadline of one request over a peer link (probe relay, replicate, read). A forwarded operation
+   * Deadline of one request over a peer link (replicate, read, push-pull; probes use
+   * probeTimeoutMs). A forwarded operation
    * and a rebalance batch get twice this (they include a replication round). Default 2000 ms.
    */
   peerRequestTimeoutMs: number;
@@ -89,7 +90,11 @@ export interface PeerConfig {
   tombstoneTtlMs: number;
   /** How long dead and left members are remembered (so old gossip cannot revive them). Default 60000 ms. */
   deadMemberRetentionMs: number;
-  /** Keys remembered per unreachable replica for hinted handoff; more are dropped (rebalancing repairs them). Default 100000. */
+  /**
+   * Keys remembered per replica that missed a write (hinted handoff); beyond this a replica keeps
+   * its stale copy until the key is written again or moves with a ring change. 0 disables hints.
+   * Default 100000.
+   */
   maxHintsPerPeer: number;
   /** Entries per rebalance batch sent to a new owner. Default 512. */
   rebalanceBatchEntries: number;

@@ -381,6 +381,7 @@ export class Peer extends EventEmitter<PeerEvents> {
   private housekeeping(): void {
     if (this.stopped || this.leaving) return;
     this.updateLinkTargets();
+    for (const peerId of this.hints.peers()) if (this.links.get(peerId)) void this.hints.deliver(peerId);
     if (Date.now() - this.lastPushPull >= this.config.pushPullIntervalMs) {
       this.lastPushPull = Date.now();
       void this.pushPull();

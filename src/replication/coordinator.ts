@@ -107,8 +107,10 @@ export class Coordinator {
   }
 
   /**
-   * Handles a key operation forwarded by another peer. Executes it here unless this peer's ring
-   * names another primary that is reachable and the hop budget allows one more forward.
+   * Handles a key operation forwarded by another peer. Executes it here as owner when asked to act
+   * for an unreachable primary, when this peer is the primary, or when the hop budget
+   * ({@link MAX_HOPS}) is spent; otherwise routes it by this peer's own ring (which forwards once
+   * more, or serves as acting owner when this peer is in the preference list).
    */
   async handleForwarded(body: PeerOps['op']['req']): Promise<OpResult> {
     const { op, hops } = body;
@@ -294,6 +296,8 @@ export class Coordinator {
       const done = (): void => {
         if (acks >= required || settled === replicas.length) resolve(acks);
       };
+      // Nothing required beyond the owner's copy (writeAcks 1): acknowledge now, replicate behind.
+      if (required <= 0) resolve(0);
       for (const id of replicas) {
         const link = this.components.link(id);
         const sent = link ? link.request('replicate', { entries: [wire] }, this.config.peerRequestTimeoutMs) : Promise.reject(new LinkUnavailableError(id, false, 'is down'));

@@ -5,12 +5,16 @@
  * acting replica would keep serving the older value. Source: Amazon Dynamo (DeCandia et al.,
  * SOSP 2007), section 4.6.
  *
- * Hints are in memory and bounded (`maxHintsPerPeer`); they are dropped when the peer is
- * declared dead or leaves, because rebalancing then gives its keys to new owners.
+ * Hints are delivered when a link to the peer comes up, and retried by the peer's housekeeping
+ * (every second) while the link is up, so a `replicate` that timed out on a link that stayed open
+ * is repaired too. They are in memory and bounded (`maxHintsPerPeer`; keys over the bound stay
+ * stale on that replica until written again or moved by a ring change); they are dropped when the
+ * peer is declared dead or leaves, because rebalancing then gives its keys to new owners.
  */
 import type { PeerConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { WireEntry } from '../protocol/peer-frames.js';
+import { entryBytes } from '../store/entry.js';
 import type { LocalStore } from '../store/local-store.js';
 import type { PeerLink } from '../transport/peer-link.js';
 import { toWireEntry } from './wire-entry.js';
@@ -22,7 +26,7 @@ export interface HintedHandoffComponents {
   logger: Logger;
 }
 
-type Config = Pick<PeerConfig, 'maxHintsPerPeer' | 'peerRequestTimeoutMs' | 'rebalanceBatchEntries'>;
+type Config = Pick<PeerConfig, 'maxHintsPerPeer' | 'peerRequestTimeoutMs' | 'rebalanceBatchEntries' | 'rebalanceBatchBytes'>;
 
 /** Keys owed to peers that missed writes. One per peer. */
 export class HintedHandoff {
@@ -59,6 +63,11 @@ export class HintedHandoff {
     this.totals.hinted++;
   }
 
+  /** Peers that have hints waiting. */
+  peers(): string[] {
+    return [...this.hints.keys()];
+  }
+
   /** Forgets every hint for a peer (it was declared dead or left). */
   drop(peerId: string): void {
     this.hints.delete(peerId);
@@ -74,14 +83,21 @@ export class HintedHandoff {
     this.delivering.add(peerId);
     try {
       const pending = [...keys];
-      for (let start = 0; start < pending.length; start += this.config.rebalanceBatchEntries) {
+      let next = 0;
+      while (next < pending.length) {
         const link = this.components.link(peerId);
         if (!link) return;
-        const slice = pending.slice(start, start + this.config.rebalanceBatchEntries);
+        // A batch is bounded by entries and by bytes, like a rebalance batch, so it fits a frame.
+        const slice: string[] = [];
         const entries: WireEntry[] = [];
-        for (const key of slice) {
+        let bytes = 0;
+        while (next < pending.length && entries.length < this.config.rebalanceBatchEntries && bytes < this.config.rebalanceBatchBytes) {
+          const key = pending[next++]!;
+          slice.push(key);
           const entry = this.components.store.peek(key);
-          if (entry) entries.push(toWireEntry(key, entry));
+          if (!entry) continue;
+          entries.push(toWireEntry(key, entry));
+          bytes += entryBytes(key, entry.value);
         }
         if (entries.length > 0) await link.request('replicate', { entries }, this.config.peerRequestTimeoutMs);
         for (const key of slice) keys.delete(key);

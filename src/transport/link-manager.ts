@@ -159,8 +159,9 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
   }
 
   /**
-   * Sets the peers the mesh should link to (every known alive, suspect or dead member but self).
-   * Links to peers no longer wanted, or now dead, are closed; missing links are dialed.
+   * Sets the peers the mesh should link to (every known member but self, each with its
+   * {@link LinkTarget} mode). Links to peers now dead (`slow`) or no longer known are closed;
+   * links to `keep` peers stay as they are; missing `connect`/`slow` links are dialed.
    */
   setTargets(targets: LinkTarget[]): void {
     if (this.stopped) return;
