@@ -75,6 +75,8 @@ export const peerCommand: CommandModule = {
       process.stderr.write(`ringcache peer: ${(error as Error).message}\n`);
       process.exit(error instanceof CacheError && error.code === 'BAD_CONFIG' ? EXIT_BAD_CONFIG : 1);
     }
+    // Whoever reads the listening line may close the pipe afterwards; that must not hurt the peer.
+    process.stdout.on('error', () => {});
     process.stdout.write(`ringcache peer ${peer.id} listening on ${peer.advertisedUrl}\n`);
     let leaving = false;
     const leave = (signal: string): void => {

@@ -4,6 +4,7 @@ import { FailureDetector, type FailureDetectorConfig, type ProbeTransport } from
 import { GossipQueue } from '../../../src/membership/gossip-queue.js';
 import type { MemberRecord, MemberState } from '../../../src/membership/member.js';
 import { MemberList } from '../../../src/membership/member-list.js';
+import { mulberry32 as seeded } from '../../support/seeded-random.js';
 
 const config: FailureDetectorConfig = (({ probeIntervalMs, probeTimeoutMs, indirectProbes, suspicionMult, suspicionMinMs, retransmitMult }) => ({
   probeIntervalMs,
@@ -19,17 +20,6 @@ function rec(id: string, state: MemberState = 'alive', incarnation = 0): MemberR
   return { id, url: `ws://${id}:7000`, state, incarnation, generation: 1 };
 }
 
-/** Deterministic random source (mulberry32). */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Call {
   kind: 'ping' | 'pingReq';

@@ -1,16 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { hashBytes, hashKey } from '../../../src/ring/key-hash.js';
+import { mulberry32 } from '../../support/seeded-random.js';
 
-/** mulberry32 (Tommy Ettinger): a tiny deterministic PRNG, uniform in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
 const hex = (text: string): Uint8Array => Uint8Array.from(text.match(/../g) ?? [], (pair) => parseInt(pair, 16));

@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ExpiryIndex } from '../../../src/store/expiry-index.js';
+import { mulberry32 as rng } from '../../support/seeded-random.js';
 
-/** Deterministic PRNG (mulberry32) so a failing sequence replays. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** An index over a plain map of key -> expiresAt, kept in sync the way LocalStore does it. */
 function setup() {

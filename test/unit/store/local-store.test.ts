@@ -5,21 +5,11 @@ import { ENTRY_OVERHEAD_BYTES, entryBytes, isTombstone, type StoredEntry } from 
 import { type EvictionPolicy } from '../../../src/store/eviction-policy.js';
 import type { ExpiryIndex } from '../../../src/store/expiry-index.js';
 import { LocalStore } from '../../../src/store/local-store.js';
+import { mulberry32 as rng } from '../../support/seeded-random.js';
 
 const T0 = 1_700_000_000_000;
 const TOMBSTONE_TTL = 60_000;
 
-/** Deterministic PRNG (mulberry32) so a failing sequence replays. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function ver(wallMs: number, logical = 0, peer = 'p1'): Version {
   return [wallMs, logical, peer];
