@@ -210,13 +210,26 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 /** A warning or error line a peer logged (pino level >= 40). */
 interface PeerLogLine {
   section: string;
+  /** Seconds since this run began (as in the progress lines), when the line was read. */
+  atS: number;
   peer: string;
   level: number;
   msg: string;
+  /** The line's own fields besides pino's (e.g. `member`, `incarnation`, `err`). */
+  fields?: Record<string, unknown>;
+  /** A suspect/dead warning about the peer this run had just killed (section 1): the expected kind. */
+  expected: boolean;
 }
 
+/** pino's fields of every line, left out of {@link PeerLogLine.fields}. */
+const PINO_FIELDS = new Set(['level', 'time', 'pid', 'hostname', 'msg', 'peer']);
+
 const peerLogs: PeerLogLine[] = [];
+/** Bound of {@link peerLogs}: a peer stuck in an error loop must not fill the JSON. */
+const MAX_PEER_LOG_LINES = 5000;
 let currentSection = 'setup';
+/** Section 1: the id of the killed peer, from the kill until its replacement is spawned. */
+let killedPeer: string | undefined;
 
 /** A running `ringcache peer` and one control client connected to it (no failover). */
 interface PeerHandle {
@@ -248,11 +261,17 @@ async function startPeer(id: string, bootstrap?: string): Promise<PeerHandle> {
   createInterface({ input: child.stderr! }).on('line', (line) => {
     tail.push(line);
     if (tail.length > 40) tail = tail.slice(-20);
+    const atS = Math.round(performance.now() - benchStart) / 1000;
     try {
-      const record = JSON.parse(line) as { level?: unknown; msg?: unknown };
-      if (typeof record.level === 'number' && record.level >= 40) peerLogs.push({ section, peer: id, level: record.level, msg: String(record.msg) });
+      const record = JSON.parse(line) as Record<string, unknown>;
+      if (typeof record.level === 'number' && record.level >= 40 && peerLogs.length < MAX_PEER_LOG_LINES) {
+        const fields = Object.fromEntries(Object.entries(record).filter(([key]) => !PINO_FIELDS.has(key)));
+        const msg = String(record.msg);
+        const expected = killedPeer !== undefined && fields.member === killedPeer && (msg === 'member suspect' || msg === 'member dead');
+        peerLogs.push({ section, atS, peer: id, level: record.level, msg, fields, expected });
+      }
     } catch {
-      peerLogs.push({ section, peer: id, level: 50, msg: `(not JSON) ${line.slice(0, 200)}` });
+      if (peerLogs.length < MAX_PEER_LOG_LINES) peerLogs.push({ section, atS, peer: id, level: 50, msg: `(not JSON) ${line.slice(0, 200)}`, expected: false });
     }
   });
   const url = await new Promise<string>((resolve, reject) => {
@@ -290,28 +309,43 @@ async function stopPeers(peers: ReadonlyArray<PeerHandle | undefined>): Promise<
   await Promise.all(peers.map((peer) => (peer ? stopPeer(peer) : undefined)));
 }
 
+/** What {@link waitForCluster} saw: the ring checksum, and each change of the condition it waited on. */
+interface ClusterWait {
+  checksum: string;
+  /** ms since the wait began -> the first unmet condition, recorded whenever it changed. */
+  timeline: Array<{ atMs: number; waitingFor: string }>;
+}
+
 /**
  * Waits until every peer sees exactly the given peers alive, with the same ring checksum, and has
- * a link to each of the others. @returns the ring checksum
+ * a link to each of the others.
  */
-async function waitForCluster(peers: readonly PeerHandle[], deadlineMs: number): Promise<string> {
+async function waitForCluster(peers: readonly PeerHandle[], deadlineMs: number): Promise<ClusterWait> {
   const ids = peers.map((p) => p.id).sort().join(',');
-  return waitFor(
+  const began = performance.now();
+  const timeline: ClusterWait['timeline'] = [];
+  const unmet = (waitingFor: string): undefined => {
+    if (timeline[timeline.length - 1]?.waitingFor !== waitingFor) timeline.push({ atMs: Math.round(performance.now() - began), waitingFor });
+    return undefined;
+  };
+  const checksum = await waitFor(
     async () => {
       const checksums = new Set<string>();
       for (const peer of peers) {
         const ring = await peer.client.ring({ timeoutMs: 2000 });
         const alive = ring.peers.filter((p) => p.state === 'alive').map((p) => p.id).sort().join(',');
-        if (alive !== ids) return undefined;
+        if (alive !== ids) return unmet(`${peer.id} sees alive [${alive}]`);
         checksums.add(ring.checksum);
-        if (statAt(await peer.client.stats({ timeoutMs: 2000 }), 'links') !== peers.length - 1) return undefined;
+        const links = statAt(await peer.client.stats({ timeoutMs: 2000 }), 'links');
+        if (links !== peers.length - 1) return unmet(`${peer.id} has ${links} of ${peers.length - 1} links`);
       }
-      return checksums.size === 1 ? [...checksums][0] : undefined;
+      return checksums.size === 1 ? [...checksums][0] : unmet(`ring checksums differ: ${[...checksums].join(' ')}`);
     },
     deadlineMs,
     `${peers.length} alive, fully linked peers agreeing on the ring`,
     50,
   );
+  return { checksum, timeline };
 }
 
 /** Writes `entries` through `client` in `SETTINGS.msetChunk` chunks, bounded by `budgetMs`. @returns elapsed ms */
@@ -419,8 +453,16 @@ interface DetectionTrial {
   suspectAllMs: number;
   deadAllMs: number;
   timedOut: boolean;
+  /** ms from spawning the replacement until its listening line (its join waits, bounded, for links to every member). */
+  readyMs: number;
   /** ms from spawning the replacement until all three were alive and linked again. */
   rejoinMs: number;
+  /** The peer the replacement bootstrapped through. */
+  bootstrap: string;
+  /** When the replacement was spawned, in seconds since this run began (the clock of {@link PeerLogLine.atS}). */
+  replacementSpawnedAtS: number;
+  /** What the rejoin wait was waiting for, over time (ms since the wait began, right after the replacement was ready). */
+  rejoinTimeline: ClusterWait['timeline'];
 }
 
 interface DetectionResult {
@@ -470,6 +512,7 @@ async function failureDetection(): Promise<DetectionResult> {
       });
       clients.delete(victim.client);
       await withTimeout(victim.client.close(), 1500, 'client close').catch(() => undefined);
+      killedPeer = victim.id;
       killedAt = performance.now();
       victim.child.kill('SIGKILL');
       let timedOut = false;
@@ -486,12 +529,27 @@ async function failureDetection(): Promise<DetectionResult> {
       progress(`detection trial ${t + 1}/${SETTINGS.detectionTrials}: killed ${victim.id}; every survivor: suspect ${fmt.ms(suspectAllMs)}, dead ${fmt.ms(deadAllMs)}${timedOut ? ' (TIMED OUT)' : ''}`);
 
       // Restart with the same id through a survivor, and wait for all three to be alive again.
+      // The survivors log before they push the event, but their stderr may be read a moment
+      // after the event: let those lines in before suspicions stop counting as expected.
+      await sleep(50);
+      killedPeer = undefined;
       const replacement = await startPeer(victim.id, survivors[0]!.url);
       peers[victimIndex] = replacement;
-      await waitForCluster(peers, 30_000);
+      const { timeline } = await waitForCluster(peers, 30_000);
       const rejoinMs = performance.now() - replacement.spawnedAt;
       await replacement.client.watch();
-      trials.push({ victim: victim.id, survivors: seen, suspectAllMs, deadAllMs, timedOut, rejoinMs });
+      trials.push({
+        victim: victim.id,
+        survivors: seen,
+        suspectAllMs,
+        deadAllMs,
+        timedOut,
+        readyMs: replacement.readyAt - replacement.spawnedAt,
+        rejoinMs,
+        bootstrap: survivors[0]!.id,
+        replacementSpawnedAtS: Math.round(replacement.spawnedAt - benchStart) / 1000,
+        rejoinTimeline: timeline,
+      });
       // Let the rejoin's gossip and (empty) rebalance passes finish before the next kill.
       await sleep(2 * probeIntervalMs);
     }
@@ -719,9 +777,16 @@ function balance(): BalanceResult {
 
 interface LatencyKind {
   count: number;
+  /** Round trips in µs. */
   p50: number;
+  p90: number;
   p99: number;
+  p999: number;
+  max: number;
   mean: number;
+  /** Round trips over 1 ms and over 10 ms. */
+  over1ms: number;
+  over10ms: number;
   errors: number;
 }
 
@@ -752,6 +817,7 @@ async function latency(): Promise<LatencyResult> {
     bare = server.child;
 
     const entries = Array.from({ length: SETTINGS.latencyKeys }, (_, i): MsetEntry => ({ key: `lt:${i}`, value: valueOf(i) }));
+    progress(`latency: loading ${fmt.int(entries.length)} keys into the cluster and the bare server`);
     await loadKeys(peers[0]!.client, entries, SETTINGS.loadBudgetMs);
     const peerClient = await RawClient.connect(peers[0]!.url);
     const bareClient = await RawClient.connect(server.url);
@@ -816,8 +882,13 @@ async function latency(): Promise<LatencyResult> {
       return {
         count: sorted.length,
         p50: percentile(sorted, 50),
+        p90: percentile(sorted, 90),
         p99: percentile(sorted, 99),
+        p999: percentile(sorted, 99.9),
+        max: sorted[sorted.length - 1] ?? Number.NaN,
         mean: sorted.reduce((sum, x) => sum + x, 0) / Math.max(1, sorted.length),
+        over1ms: sorted.filter((x) => x > 1000).length,
+        over10ms: sorted.filter((x) => x > 10_000).length,
         errors: kind.errors,
       };
     };
@@ -984,6 +1055,15 @@ function observations(r: Results): string[] {
     const skipped = d.trials.flatMap((t) => Object.entries(t.survivors).filter(([, s]) => s.skippedSuspect).map(([id]) => `${id} (victim ${t.victim})`));
     if (skipped.length > 0) notes.push(`Detection: survivor(s) reported dead without a suspect event first: ${skipped.join(', ')} (they learnt the death by gossip; counted at their dead time for time-to-suspect).`);
     const spread = d.trials.map((t) => Math.max(...Object.values(t.survivors).map((s) => s.deadMs ?? 0)) - Math.min(...Object.values(t.survivors).map((s) => s.deadMs ?? 0)));
+    for (const [i, t] of d.trials.entries()) {
+      if (t.rejoinMs <= 2000) continue;
+      const last = t.rejoinTimeline[t.rejoinTimeline.length - 1];
+      notes.push(
+        `Detection: trial ${i + 1}: the restarted ${t.victim} (bootstrap ${t.bootstrap}) printed its listening line ${fmt.ms(t.readyMs)} after spawn ` +
+          `and the three peers were alive and fully linked ${fmt.ms(t.rejoinMs)} after spawn; ` +
+          `${last ? `the last condition waited on, from ${fmt.ms(last.atMs)} after it was ready: "${last.waitingFor}"` : 'no unmet condition recorded'}.`,
+      );
+    }
     notes.push(`Detection: rejoin of the restarted peer (spawn -> all three alive and linked) min/median/max ${fmt.ms(d.rejoin.min)} / ${fmt.ms(d.rejoin.median)} / ${fmt.ms(d.rejoin.max)}; gap between the two survivors' dead events median ${fmt.ms(median(spread))}.`);
   }
   const m = r.movement;
@@ -1010,14 +1090,31 @@ function observations(r: Results): string[] {
     if (l.stoppedByTime) notes.push(`Latency: stopped by the ${SETTINGS.latencyBudgetMs / 1000} s bound after ${l.rounds} rounds.`);
     if (l.forwardsCounted !== l.forwardsExpected) notes.push(`Latency: the entry peer counted ${l.forwardsCounted} forwards, the key split predicts ${l.forwardsExpected}.`);
   }
-  const unexpected = new Map<string, number>();
-  for (const line of peerLogs) {
-    // Suspect/dead warnings are the point of the detection section.
-    if (line.section === 'detection' && (line.msg === 'member suspect' || line.msg === 'member dead')) continue;
-    const key = `${line.section}: ${line.level >= 50 ? 'error' : 'warn'} "${line.msg}"`;
-    unexpected.set(key, (unexpected.get(key) ?? 0) + 1);
+  // Warnings and errors the peers logged, besides suspect/dead about the peer section 1 killed.
+  const unexpected = peerLogs.filter((line) => !line.expected);
+  if (d) {
+    // A restarted peer suspected right after it rejoined: a false suspicion of a live process.
+    const hits = d.trials.filter((t) =>
+      unexpected.some((line) => line.msg === 'member suspect' && line.fields?.member === t.victim && line.atS >= t.replacementSpawnedAtS && line.atS <= t.replacementSpawnedAtS + 2),
+    );
+    if (hits.length > 0) {
+      const delays = hits.map((t) => {
+        const first = unexpected.find((line) => line.msg === 'member suspect' && line.fields?.member === t.victim && line.atS >= t.replacementSpawnedAtS)!;
+        return Math.round((first.atS - t.replacementSpawnedAtS) * 1000);
+      });
+      notes.push(
+        `Detection: the restarted peer (new process, same id) was itself suspected by survivors in ${hits.length} of ${d.trials.length} trials, ` +
+          `${delays.join(' / ')} ms after it was spawned, and refuted it (see the peer logs below).`,
+      );
+    }
   }
-  for (const [key, count] of unexpected) notes.push(`Peer logs: ${key} x ${count}.`);
+  const groups = new Map<string, string[]>();
+  for (const line of unexpected) {
+    const key = `${line.section}: ${line.level >= 50 ? 'error' : 'warn'} "${line.msg}"`;
+    const about = typeof line.fields?.member === 'string' ? ` about ${line.fields.member}` : '';
+    groups.set(key, [...(groups.get(key) ?? []), `${line.peer}${about} at ${line.atS.toFixed(2)} s`]);
+  }
+  for (const [key, where] of groups) notes.push(`Peer logs: ${key} x ${where.length} (${where.join(', ')}).`);
   return notes;
 }
 

@@ -53,6 +53,10 @@ type Timer = ReturnType<typeof setTimeout>;
 
 interface Probe {
   target: string;
+  /** The target's generation and incarnation when the probe started: a failed probe only
+   *  suspects that same record, never a restarted process or a refutation that came meanwhile. */
+  generation: number;
+  incarnation: number;
   done: boolean;
   /** Fires at the end of the probe's period: no ack by then means suspect. */
   deadline: Timer;
@@ -198,7 +202,14 @@ export class FailureDetector {
 
   private probe(target: string): void {
     const { probeIntervalMs, probeTimeoutMs } = this.config;
-    const probe: Probe = { target, done: false, deadline: setTimeout(() => this.settle(probe, false), probeIntervalMs) };
+    const record = this.members.get(target);
+    const probe: Probe = {
+      target,
+      generation: record?.generation ?? -1,
+      incarnation: record?.incarnation ?? -1,
+      done: false,
+      deadline: setTimeout(() => this.settle(probe, false), probeIntervalMs),
+    };
     this.inFlight.set(target, probe);
     const startedAt = this.now();
     void this.call(() => this.probes.ping(target, probeTimeoutMs)).then((acked) => {
@@ -222,7 +233,9 @@ export class FailureDetector {
     if (this.inFlight.get(probe.target) === probe) this.inFlight.delete(probe.target);
     // The resulting member:update puts the suspect record on the gossip queue and
     // member:suspect starts its timer.
-    if (!acked && this.running) this.members.suspect(probe.target);
+    if (acked || !this.running) return;
+    const current = this.members.get(probe.target);
+    if (current && current.generation === probe.generation && current.incarnation === probe.incarnation) this.members.suspect(probe.target);
   }
 
   /** Up to `indirectProbes` random alive members other than self and the target (memberlist `kRandomNodes`). */

@@ -166,6 +166,7 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
   setTargets(targets: LinkTarget[]): void {
     if (this.stopped) return;
     const selfId = this.components.self().id;
+    const previous = this.targets;
     this.targets = new Map(targets.filter((t) => t.id !== selfId).map((t) => [t.id, t]));
     for (const [id, link] of this.links) {
       const target = this.targets.get(id);
@@ -175,9 +176,15 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
       }
     }
     for (const [id, state] of this.dialStates) {
-      if (!this.targets.has(id)) {
+      const target = this.targets.get(id);
+      const before = previous.get(id);
+      // A member that is gone, or came back (dead -> alive, or a new url after a restart), must
+      // not wait for a slow re-dial scheduled while it was dead.
+      if (!target || (before && (before.mode !== target.mode || before.url !== target.url))) {
         if (state.timer) clearTimeout(state.timer);
-        this.dialStates.delete(id);
+        state.timer = undefined;
+        state.attempt = 0;
+        if (!target) this.dialStates.delete(id);
       }
     }
     for (const target of this.targets.values()) this.scheduleDial(target);

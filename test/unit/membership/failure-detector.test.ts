@@ -196,6 +196,22 @@ describe('FailureDetector', () => {
     expect(members.get('p3')).toEqual(rec('p3', 'dead', 1));
   });
 
+  it('a failed probe of a process that restarted meanwhile does not suspect the new process', async () => {
+    const { detector, probes, members, events } = cluster(3);
+    detector.start();
+    probes.down.add('p1');
+    expect(detector.probeNow('p1')).toBe(true);
+    // p1 restarts (a new generation) after the direct and indirect probes of the old process
+    // were sent, and before the probe's period ends
+    await vi.advanceTimersByTimeAsync(config.probeTimeoutMs + 5);
+    expect(probes.calls.some((c) => c.kind === 'pingReq' && c.target === 'p1')).toBe(true);
+    members.apply({ ...rec('p1'), generation: 2 });
+    await vi.advanceTimersByTimeAsync(PERIOD);
+    probes.down.delete('p1');
+    expect(events.filter((e) => e.id === 'p1' && e.event === 'member:suspect')).toEqual([]);
+    expect(members.get('p1')).toMatchObject({ state: 'alive', generation: 2 });
+  });
+
   it('probeNow() detects a dead member within probeTimeout + period + suspicion timeout', async () => {
     const { detector, probes, members, at } = cluster(10);
     detector.start();
