@@ -265,7 +265,7 @@ export class Peer extends EventEmitter<PeerEvents> {
       this.config,
     );
     this.rebalancer = new Rebalancer(
-      { selfId: this.id, store: this.store, ring: () => this.ringState, awaitLink: (id, timeoutMs) => this.links.awaitLink(id, timeoutMs), logger: this.logger },
+      { selfId: this.id, store: this.store, ring: () => this.ringState, isAlive: (id) => this.members.get(id)?.state === 'alive', awaitLink: (id, timeoutMs) => this.links.awaitLink(id, timeoutMs), logger: this.logger },
       this.config,
     );
     this.rebalancer.on('rebalance:start', (info) => this.emit('rebalance:start', info));

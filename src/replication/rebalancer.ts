@@ -10,10 +10,10 @@
  * - Entries go in batches of `rebalanceBatchEntries` entries or `rebalanceBatchBytes` bytes; each
  *   batch waits for the receiver's acknowledgement before the next is sent (backpressure), and
  *   the scan yields to the event loop every {@link SCAN_SLICE} keys so requests keep flowing.
- * - One holder sends each entry: the first member of the key's OLD preference list that is still
- *   in the ring and did not restart (a holder outside the old list, a stray copy, sends too).
- *   The others only drop what they no longer own. A failed batch leaves its entries in place and
- *   the pass is retried.
+ * - Holders that keep a key leave the sending to one of them: the first member of the key's OLD
+ *   preference list that is still in the ring, alive and did not restart. Holders that lose the
+ *   key always send it before dropping it ({@link isDesignatedSender}). A failed batch leaves its
+ *   entries in place and the pass is retried.
  * - Reads stay correct meanwhile: an owner that misses a key asks the other owners (see the
  *   coordinator's read repair).
  */
@@ -31,14 +31,25 @@ import type { PeerLink } from '../transport/peer-link.js';
 import { toWireEntry } from './wire-entry.js';
 
 /**
- * True when this peer should send its copy of a key: it is the first member of the old
- * preference list still in the ring and not restarted (restarted peers hold nothing), or it holds
- * a copy without being in the old list at all, or no member of the old list is left.
+ * True when this peer should send its copy of a key to the key's new owners.
+ * - A holder that does not own the key under the new ring always sends: it drops its copy after
+ *   the handoff, so it must not count on anyone else.
+ * - A holder that keeps the key sends when it is the first member of the old preference list that
+ *   is still in the ring, did not restart (restarted peers hold nothing) and is `alive` (a suspect
+ *   is probably dead and would send nothing). Its fellow owners only keep their copies.
+ * - A holder outside the old list (a stray copy), or when no old owner qualifies, sends.
  */
-export function isDesignatedSender(self: string, oldOwners: readonly string[], ring: HashRing, restarted: ReadonlySet<string>): boolean {
-  if (!oldOwners.includes(self)) return true;
+export function isDesignatedSender(
+  self: string,
+  oldOwners: readonly string[],
+  newOwners: readonly string[],
+  ring: HashRing,
+  restarted: ReadonlySet<string>,
+  isAlive: (peerId: string) => boolean,
+): boolean {
+  if (!newOwners.includes(self) || !oldOwners.includes(self)) return true;
   for (const id of oldOwners) {
-    if (ring.has(id) && !restarted.has(id)) return id === self;
+    if (ring.has(id) && !restarted.has(id) && (id === self || isAlive(id))) return id === self;
   }
   return true;
 }
@@ -74,6 +85,8 @@ export interface RebalancerComponents {
   selfId: string;
   store: LocalStore;
   ring: () => HashRing;
+  /** True when membership says the peer is `alive` (not suspect, dead or left). */
+  isAlive: (peerId: string) => boolean;
   /** The link to a peer, waiting a bounded time for it to come up. */
   awaitLink: (peerId: string, timeoutMs: number) => Promise<PeerLink | undefined>;
   logger: Logger;
@@ -234,7 +247,7 @@ export class Rebalancer extends EventEmitter<RebalancerEvents> {
       if (!entry) continue;
       const newOwners = ring.preferenceList(key);
       const oldOwners = base.preferenceList(key);
-      if (isDesignatedSender(self, oldOwners, ring, restarted)) {
+      if (isDesignatedSender(self, oldOwners, newOwners, ring, restarted, this.components.isAlive)) {
         for (const target of newOwners) {
           if (target === self || (oldOwners.includes(target) && !restarted.has(target))) continue;
           let batch = batches.get(target);

@@ -39,9 +39,10 @@ describe('reads during a rebalance', () => {
       expect(heldAtStart).toBeLessThan(KEYS / 4);
       expect(sawRebalanceRunning || peers.some((p) => p.rebalancer.totals.passes > 0)).toBe(true);
       await waitFor(() => peers.every((p) => !p.rebalancer.running), 20_000, 'rebalancing to finish');
-      // each entry is sent by one holder: about one copy per quarter of the keys reaches the joiner
+      // an entry moving to the joiner is sent by the holder that keeps it and by the one that drops
+      // it (which never relies on another holder): at most about two copies per entry received
       const sent = peers.reduce((sum, p) => sum + p.rebalancer.totals.entriesSent, 0);
-      expect(sent).toBeLessThan(1.5 * joiner.store.liveCount);
+      expect(sent).toBeLessThan(2.2 * joiner.store.liveCount);
       const copies = peers.reduce((sum, p) => sum + p.store.liveCount, 0);
       expect(copies).toBe(2 * KEYS);
     } finally {
