@@ -248,8 +248,11 @@ export class Rebalancer extends EventEmitter<RebalancerEvents> {
       const newOwners = ring.preferenceList(key);
       const oldOwners = base.preferenceList(key);
       if (isDesignatedSender(self, oldOwners, newOwners, ring, restarted, this.components.isAlive)) {
+        // A stray copy (this peer was not an owner: it acted for an unreachable owner, or missed a
+        // ring change) may be newer than the owners' copies: offer it to all of them.
+        const stray = !oldOwners.includes(self);
         for (const target of newOwners) {
-          if (target === self || (oldOwners.includes(target) && !restarted.has(target))) continue;
+          if (target === self || (!stray && oldOwners.includes(target) && !restarted.has(target))) continue;
           let batch = batches.get(target);
           if (!batch) {
             batch = { entries: [], bytes: 0 };
