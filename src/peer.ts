@@ -19,7 +19,7 @@ import { WebSocketServer } from 'ws';
 import type WebSocket from 'ws';
 import type { PeerConfig } from './config.js';
 import { defaultPeerConfig, resolvePeerConfig } from './config.js';
-import { CacheError } from './errors.js';
+import { CacheError, toCacheError } from './errors.js';
 import { HybridLogicalClock } from './hlc.js';
 import type { Logger } from './logger.js';
 import { createLogger } from './logger.js';
@@ -171,6 +171,30 @@ export class Peer extends EventEmitter<PeerEvents> {
       links: this.links.connectedIds().length,
       clients: this.clients.size,
     };
+  }
+
+  /**
+   * Stats of every ring member: this peer's own, the others' over their links (peer op `stats`,
+   * deadline `peerRequestTimeoutMs`). A member that cannot answer maps to `{error: {code, message}}`.
+   */
+  async clusterStats(): Promise<Record<string, unknown>> {
+    const out: Record<string, unknown> = {};
+    await Promise.all(
+      this.members.ringMembers().map(async (id) => {
+        if (id === this.id) {
+          out[id] = this.stats();
+          return;
+        }
+        const link = this.links.get(id);
+        try {
+          if (!link) throw new CacheError('UNAVAILABLE', `no link to peer ${id}`);
+          out[id] = await link.request('stats', {}, this.config.peerRequestTimeoutMs);
+        } catch (error) {
+          out[id] = { error: toCacheError(error).toWire() };
+        }
+      }),
+    );
+    return out;
   }
 
   /**
@@ -482,8 +506,10 @@ export class Peer extends EventEmitter<PeerEvents> {
           requestTimeoutMs: this.config.requestTimeoutMs,
           coordinator: this.coordinator,
           events: this,
+          selfId: this.id,
           ringView: () => this.ringView(),
           stats: () => this.stats(),
+          clusterStats: () => this.clusterStats(),
         });
       });
     } else {

@@ -122,6 +122,24 @@ export interface CacheClientEvents {
   ring: (ring: RingInfo) => void;
   /** Every status change, `from -> to`. */
   status: (change: { from: ClientStatus; to: ClientStatus }) => void;
+  /** After {@link CacheClient.watch}: the connected peer started or finished a rebalance pass. */
+  rebalance: (event: RebalanceEvent) => void;
+}
+
+/** Summary of a finished rebalance pass: entries sent per target peer, dropped, duration in ms. */
+export interface RebalanceEventReport {
+  sent: Record<string, number>;
+  entries: number;
+  dropped: number;
+  durationMs: number;
+  complete: boolean;
+}
+
+/** A `rebalance` watch event: `{peer, phase: 'start'|'done', report?}`. */
+export interface RebalanceEvent {
+  peer: string;
+  phase: 'start' | 'done';
+  report?: RebalanceEventReport;
 }
 
 /** Options of {@link CacheClient}. All durations in ms. */
@@ -359,6 +377,16 @@ export class CacheClient extends EventEmitter<CacheClientEvents> {
     const reply = await this.call('stats', {}, options);
     if (!isObject(reply.stats)) throw malformed('stats');
     return reply.stats;
+  }
+
+  /**
+   * The stats of every ring member, gathered by the connected peer over its peer links:
+   * `{[peerId]: stats}`, or `{[peerId]: {error: {code, message}}}` for a member that did not answer.
+   */
+  async clusterStats(options?: CallOptions): Promise<Record<string, Record<string, unknown>>> {
+    const reply = await this.call('cluster-stats', {}, options);
+    if (!isObject(reply.peers)) throw malformed('cluster-stats');
+    return reply.peers as Record<string, Record<string, unknown>>;
   }
 
   /**
@@ -667,6 +695,12 @@ export class CacheClient extends EventEmitter<CacheClientEvents> {
       }
       this.learnRing(ring);
       this.emit('ring', ring);
+    } else if (frame.event === 'rebalance') {
+      if (typeof frame.peer !== 'string' || (frame.phase !== 'start' && frame.phase !== 'done')) {
+        this.emit('error', new CacheError('INTERNAL', 'malformed rebalance event'));
+        return;
+      }
+      this.emit('rebalance', { peer: frame.peer, phase: frame.phase, report: isObject(frame.report) ? (frame.report as unknown as RebalanceEventReport) : undefined });
     }
     // Other events come from a newer peer; this client does not know them and skips them.
   }

@@ -21,7 +21,7 @@ export interface RequestLimits {
 }
 
 /** Every operation a client may send; append-only. */
-export const CLIENT_OPS = ['get', 'set', 'del', 'expire', 'ttl', 'incr', 'mget', 'mset', 'ring', 'watch', 'unwatch', 'stats', 'ping'] as const;
+export const CLIENT_OPS = ['get', 'set', 'del', 'expire', 'ttl', 'incr', 'mget', 'mset', 'ring', 'watch', 'unwatch', 'stats', 'ping', 'cluster-stats'] as const;
 export type ClientOpName = (typeof CLIENT_OPS)[number];
 
 /** A request id as the client sent it (echoed verbatim in the reply). */
@@ -48,7 +48,7 @@ export type ClientRequest =
   | (CacheOp & { id: RequestId })
   | { id: RequestId; op: 'mget'; keys: string[] }
   | { id: RequestId; op: 'mset'; entries: WriteEntry[] }
-  | { id: RequestId; op: 'ring' | 'watch' | 'unwatch' | 'stats' | 'ping' };
+  | { id: RequestId; op: 'ring' | 'watch' | 'unwatch' | 'stats' | 'ping' | 'cluster-stats' };
 
 /** The outcome of parsing one frame: a request, or an error reply to send back. */
 export type ParsedFrame = { ok: true; request: ClientRequest } | { ok: false; id: RequestId | null; error: CacheError };
@@ -75,6 +75,7 @@ const schemas: Record<ClientOpName, z.ZodType> = {
   unwatch: empty,
   stats: empty,
   ping: empty,
+  'cluster-stats': empty,
 };
 
 /** UTF-8 byte length of a string, without allocating. */
@@ -228,6 +229,6 @@ export function encodeErrorReply(id: RequestId | null, error: WireError): string
 }
 
 /** Encodes a pushed event frame (no id): `{"event": name, ...payload}`. */
-export function encodeEvent(event: 'member' | 'ring', payload: Record<string, unknown>): string {
+export function encodeEvent(event: 'member' | 'ring' | 'rebalance', payload: Record<string, unknown>): string {
   return JSON.stringify({ event, ...payload });
 }

@@ -15,15 +15,20 @@ import type { Coordinator } from '../replication/coordinator.js';
 import type { PeerEventSource } from '../peer-events.js';
 import type { RingView } from '../ring/ring-view.js';
 import type { MemberChange } from '../membership/member-list.js';
+import type { RebalanceReport } from '../replication/rebalancer.js';
 
 /** What a session needs from its peer. */
 export interface ClientSessionHost {
+  /** Id of the peer serving this session. */
+  selfId: string;
   limits: RequestLimits;
   requestTimeoutMs: number;
   coordinator: Coordinator;
   events: PeerEventSource;
   ringView(): RingView;
   stats(): Record<string, unknown>;
+  /** Every ring member's stats, fetched over the peer links (`{error}` for a member that did not answer). */
+  clusterStats(): Promise<Record<string, unknown>>;
 }
 
 /** Serves one client socket until it closes. */
@@ -35,6 +40,12 @@ export class ClientSession {
   };
   private readonly onRing = (ring: RingView): void => {
     this.push(encodeEvent('ring', { ring }));
+  };
+  private readonly onRebalanceStart = (): void => {
+    this.push(encodeEvent('rebalance', { peer: this.host.selfId, phase: 'start' }));
+  };
+  private readonly onRebalanceDone = (report: RebalanceReport): void => {
+    this.push(encodeEvent('rebalance', { peer: this.host.selfId, phase: 'done', report }));
   };
 
   constructor(
@@ -91,6 +102,8 @@ export class ClientSession {
         return encodeOkReply(request.id, { ring: this.host.ringView() });
       case 'stats':
         return encodeOkReply(request.id, { stats: this.host.stats() });
+      case 'cluster-stats':
+        return encodeOkReply(request.id, { peers: await this.host.clusterStats() });
       case 'watch':
         this.watch();
         return encodeOkReply(request.id, undefined);
@@ -124,6 +137,8 @@ export class ClientSession {
     this.watching = true;
     this.host.events.on('member:update', this.onMember);
     this.host.events.on('ring:change', this.onRing);
+    this.host.events.on('rebalance:start', this.onRebalanceStart);
+    this.host.events.on('rebalance:done', this.onRebalanceDone);
   }
 
   private unwatch(): void {
@@ -131,6 +146,8 @@ export class ClientSession {
     this.watching = false;
     this.host.events.off('member:update', this.onMember);
     this.host.events.off('ring:change', this.onRing);
+    this.host.events.off('rebalance:start', this.onRebalanceStart);
+    this.host.events.off('rebalance:done', this.onRebalanceDone);
   }
 
   private send(text: string): void {

@@ -64,6 +64,36 @@ describe('in-process peers', () => {
     }
   });
 
+  it('reports every member\'s stats through one peer and pushes rebalance events to watchers', async () => {
+    const a = await Peer.start({ id: 'a' }, { base });
+    const b = await Peer.start({ id: 'b', bootstrap: [a.advertisedUrl] }, { base });
+    const client = await CacheClient.connect(a.advertisedUrl, { discoverPeers: false });
+    let c: Peer | undefined;
+    try {
+      await client.mset(Array.from({ length: 200 }, (_, i) => ({ key: `k${i}`, value: i })));
+      const phases: string[] = [];
+      client.on('rebalance', (event) => phases.push(`${event.peer}:${event.phase}`));
+      await client.watch();
+      c = await Peer.start({ id: 'c', bootstrap: [b.advertisedUrl] }, { base });
+      await waitFor(() => phases.includes('a:done'), 5000, 'a rebalance done event from a');
+      const stats = await client.clusterStats();
+      await waitFor(async () => Object.keys(await client.clusterStats()).sort().join() === 'a,b,c', 3000, 'stats of all three');
+      expect(Object.keys(stats).length).toBeGreaterThanOrEqual(2);
+      const all = await client.clusterStats();
+      const total = Object.values(all).reduce((sum, s) => sum + (s.keys as number), 0);
+      expect(total).toBeGreaterThanOrEqual(400);
+      await c.stop();
+      const afterStop = await waitFor(async () => {
+        const current = await client.clusterStats();
+        return 'error' in (current.c ?? {}) || current.c === undefined ? current : undefined;
+      }, 5000, 'c to report an error or leave the ring');
+      expect(afterStop.a).toHaveProperty('keys');
+    } finally {
+      await client.close();
+      await Promise.all([a.stop(), b.stop(), c?.stop()]);
+    }
+  });
+
   it('refuses a peer whose placement parameters differ', async () => {
     const a = await Peer.start({ id: 'a' }, { base });
     try {
