@@ -201,6 +201,8 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
     const socket = new WebSocket(peerEndpoint(url), { maxPayload: this.config.maxFrameBytes, handshakeTimeout: this.config.handshakeTimeoutMs });
     this.pendingSockets.add(socket);
     try {
+      let welcomed = false;
+      const early: Array<[WebSocket.RawData, boolean]> = [];
       const welcome = await new Promise<Extract<PeerFrame, { t: 'welcome' }>>((resolve, reject) => {
         const timer = setTimeout(() => fail(new Error(`handshake with ${url} timed out`)), this.config.handshakeTimeoutMs);
         const fail = (error: Error): void => {
@@ -213,7 +215,14 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
           const me = this.components.self();
           socket.send(encodePeerFrame({ t: 'hello', v: PROTOCOL_VERSION, from: me, members: this.components.members(), placement: this.components.placement }));
         });
-        socket.once('message', (data) => {
+        socket.on('message', (data, isBinary) => {
+          if (welcomed) {
+            // The acceptor may send right after its welcome (gossip, a handoff batch), possibly in
+            // the same TCP read: keep those frames for the link instead of dropping them.
+            early.push([data, isBinary]);
+            return;
+          }
+          welcomed = true;
           const text = data.toString();
           const version = handshakeVersion(text);
           if (version !== undefined && version !== PROTOCOL_VERSION) {
@@ -245,7 +254,10 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
         socket.close(LINK_CLOSE_CODES.NOT_A_PEER, refusal.slice(0, 120));
         throw new Error(refusal);
       }
-      return this.register(socket, welcome.from, self.id);
+      socket.removeAllListeners('message');
+      const link = this.register(socket, welcome.from, self.id);
+      for (const [data, isBinary] of early) link.receive(data, isBinary);
+      return link;
     } finally {
       this.pendingSockets.delete(socket);
     }

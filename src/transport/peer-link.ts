@@ -77,7 +77,7 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> {
     this.options = options;
     this.remote = options.remote;
     this.dialerId = options.dialerId;
-    socket.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    socket.on('message', (data, isBinary) => this.receive(data, isBinary));
     socket.on('close', (code, reason) => this.onClose(code, reason.toString()));
     socket.on('error', () => {
       // 'close' follows every 'error'; pending requests are failed there.
@@ -173,7 +173,8 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> {
     this.socket.send(encodePeerFrame(frame));
   }
 
-  private onMessage(data: WebSocket.RawData, isBinary: boolean): void {
+  /** Handles one frame from the socket (also used to replay frames that arrived with the handshake). */
+  receive(data: WebSocket.RawData, isBinary: boolean): void {
     if (isBinary) {
       this.close(1003, 'binary frames are not part of the peer protocol');
       return;
