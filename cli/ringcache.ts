@@ -2,12 +2,16 @@
 /**
  * The `ringcache` executable: a thin yargs layer over src/.
  *   ringcache peer ...            start a peer
- *   ringcache local               start a local cluster (npm start)
+ *   ringcache local               start a local cluster of peer processes
+ *   ringcache demo                a local cluster with the console open on it (npm start)
+ *   ringcache console [URL..]     the interactive console (line mode on pipes)
  *   ringcache get|set|del|expire|ttl|incr|ring|stats --url ws://HOST:PORT ...   one-shot client commands
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { registerClientCommands } from './commands/client-commands.js';
+import { consoleCommand } from './commands/console-command.js';
+import { demoCommand } from './commands/demo-command.js';
 import { localCommand } from './commands/local-command.js';
 import { EXIT_BAD_CONFIG, peerCommand } from './commands/peer-command.js';
 
@@ -15,7 +19,9 @@ const cli = yargs(hideBin(process.argv))
   .scriptName('ringcache')
   .usage('$0 <command> [options]')
   .command(peerCommand)
-  .command(localCommand);
+  .command(localCommand)
+  .command(consoleCommand)
+  .command(demoCommand);
 
 await registerClientCommands(cli)
   .demandCommand(1, 'name a command')

@@ -11,7 +11,8 @@ import type { CommandModule } from 'yargs';
 
 const CLI_PATH = fileURLToPath(new URL('../ringcache.js', import.meta.url));
 
-interface LocalPeer {
+/** A peer process started by {@link spawnPeer}. */
+export interface LocalPeer {
   id: string;
   url: string;
   child: ChildProcess;
@@ -20,12 +21,13 @@ interface LocalPeer {
 /**
  * Spawns one `ringcache peer` child process and resolves with its URL once it prints its
  * listening line.
+ * @param stderr where the peer's logs go: this process's stderr, nowhere, or an open file descriptor
  * @throws Error when the child exits before it is ready
  */
-export function spawnPeer(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<LocalPeer> {
+export function spawnPeer(args: string[], env: NodeJS.ProcessEnv = process.env, stderr: 'inherit' | 'ignore' | number = 'inherit'): Promise<LocalPeer> {
   // detached: a terminal's Ctrl-C must reach only this command, which then stops each peer with
   // one SIGTERM (a second signal would make a peer skip its handoff).
-  const child = spawn(process.execPath, [CLI_PATH, 'peer', ...args], { stdio: ['ignore', 'pipe', 'inherit'], env, detached: true });
+  const child = spawn(process.execPath, [CLI_PATH, 'peer', ...args], { stdio: ['ignore', 'pipe', stderr], env, detached: true });
   return new Promise((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
     lines.once('line', (line) => {
