@@ -323,7 +323,7 @@ export class ClusterView extends EventEmitter<ClusterViewEvents> {
       // A peer listed in the baseline poll without a count (it did not answer) has no baseline.
       const before = tracking.baseline.get(id) ?? (tracking.baselineIds.has(id) ? undefined : 0);
       if (before === undefined || now <= before) continue;
-      this.log('info', `rebalance to ${id} done: ${formatCount(now - before)} keys in ${seconds} s`, endAt);
+      this.log('info', `rebalance to ${id} done: ${formatCount(now - before)} ${now - before === 1 ? 'key' : 'keys'} in ${seconds} s`, endAt);
     }
   }
 
