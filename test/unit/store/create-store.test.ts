@@ -1,0 +1,164 @@
+import { describe, expect, it } from 'vitest';
+import { CacheError } from '../../../src/errors.js';
+import * as root from '../../../src/index.js';
+import { createStore, entrySize, EVICTION_POLICIES, STORE_ENTRY_OVERHEAD_BYTES, valueBytes } from '../../../src/store/create-store.js';
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (error) {
+    return error instanceof CacheError ? error.code : 'not a CacheError';
+  }
+  return undefined;
+}
+
+describe('createStore options', () => {
+  it('is exported from the package root with the policy names', () => {
+    expect(root.createStore).toBe(createStore);
+    expect(root.EVICTION_POLICIES).toEqual(['lru', 'lfu', 's3-fifo', 'w-tinylfu', 'none']);
+    expect(root.DEFAULT_EVICTION_POLICY).toBe('s3-fifo');
+  });
+
+  it('requires a positive maxEntries or maxBytes and a known policy (BAD_CONFIG)', () => {
+    expect(codeOf(() => createStore({}))).toBe('BAD_CONFIG');
+    expect(codeOf(() => createStore({ maxEntries: 0 }))).toBe('BAD_CONFIG');
+    expect(codeOf(() => createStore({ maxEntries: 1.5 }))).toBe('BAD_CONFIG');
+    expect(codeOf(() => createStore({ maxBytes: -1 }))).toBe('BAD_CONFIG');
+    expect(codeOf(() => createStore({ maxEntries: 5, policy: 'arc' as never }))).toBe('BAD_CONFIG');
+    expect(createStore({ maxEntries: 5 }).policy).toBe('s3-fifo');
+  });
+});
+
+describe.each(EVICTION_POLICIES)('createStore with %s', (policy) => {
+  it('stores, replaces, deletes and counts hits and misses', () => {
+    const store = createStore<unknown>({ policy, maxEntries: 10 });
+    expect(store.set('a', { x: 1 })).toBe(true);
+    expect(store.set(1, 'one')).toBe(true);
+    expect(store.get('a')).toEqual({ x: 1 });
+    expect(store.get(1)).toBe('one');
+    expect(store.get('1')).toBeUndefined();
+    expect(store.set('a', 2)).toBe(true);
+    expect(store.get('a')).toBe(2);
+    expect(store.size).toBe(2);
+    expect(store.delete('a')).toBe(true);
+    expect(store.delete('a')).toBe(false);
+    expect(store.has('a')).toBe(false);
+    expect(store.stats()).toMatchObject({ hits: 3, misses: 1, entries: 1 });
+    store.clear();
+    expect(store.size).toBe(0);
+    expect(store.bytes).toBe(0);
+    expect(store.stats()).toMatchObject({ hits: 0, misses: 0, evictions: 0 });
+  });
+
+  it('never holds more than maxEntries', () => {
+    const store = createStore<number>({ policy, maxEntries: 50 });
+    for (let i = 0; i < 1000; i++) {
+      if (store.get(i % 137) === undefined) store.set(i % 137, i);
+      expect(store.size).toBeLessThanOrEqual(50);
+    }
+  });
+});
+
+describe('createStore TTL', () => {
+  it('never returns an entry at or after its expiry, and reclaims it', () => {
+    const clock = { t: 1000 };
+    const store = createStore<string>({ maxEntries: 10, now: () => clock.t });
+    store.set('k', 'v', 100);
+    store.set('forever', 'v');
+    clock.t = 1099;
+    expect(store.get('k')).toBe('v');
+    clock.t = 1100;
+    expect(store.has('k')).toBe(false);
+    expect(store.get('k')).toBeUndefined();
+    expect(store.get('forever')).toBe('v');
+    expect(store.size).toBe(1);
+    expect(store.stats().expirations).toBe(1);
+  });
+
+  it('replaces or removes a TTL on overwrite, and rejects a negative TTL (BAD_REQUEST)', () => {
+    const clock = { t: 0 };
+    const store = createStore<number>({ maxEntries: 10, now: () => clock.t });
+    store.set('a', 1, 10);
+    store.set('a', 2);
+    store.set('b', 1);
+    store.set('b', 2, 10);
+    clock.t = 50;
+    expect(store.get('a')).toBe(2);
+    expect(store.get('b')).toBeUndefined();
+    expect(codeOf(() => store.set('c', 1, -5))).toBe('BAD_REQUEST');
+    expect(codeOf(() => store.set('c', 1, Number.NaN))).toBe('BAD_REQUEST');
+    expect(store.has('c')).toBe(false);
+  });
+
+  it('counts an expired eviction victim as an expiration', () => {
+    const clock = { t: 0 };
+    const store = createStore<number>({ policy: 'lru', maxEntries: 2, now: () => clock.t });
+    store.set('a', 1, 5);
+    store.set('b', 1);
+    clock.t = 10;
+    store.set('c', 1);
+    expect(store.stats()).toMatchObject({ evictions: 0, expirations: 1 });
+  });
+});
+
+describe('createStore byte accounting', () => {
+  it('charges values by type', () => {
+    expect(valueBytes('abc')).toBe(6);
+    expect(valueBytes(42)).toBe(8);
+    expect(valueBytes(true)).toBe(8);
+    expect(valueBytes(null)).toBe(0);
+    expect(valueBytes(undefined)).toBe(0);
+    expect(valueBytes({ a: 1 })).toBe(2 * '{"a":1}'.length);
+    expect(entrySize('key', 'v')).toBe(STORE_ENTRY_OVERHEAD_BYTES + 6 + 2);
+    expect(entrySize(7, 7)).toBe(STORE_ENTRY_OVERHEAD_BYTES + 16);
+  });
+
+  it('keeps bytes equal to the sum of entry sizes and within maxBytes', () => {
+    const maxBytes = 20 * entrySize('k00', 'x'.repeat(10));
+    const store = createStore<string>({ policy: 'lru', maxBytes });
+    for (let i = 0; i < 100; i++) {
+      store.set(`k${String(i % 40).padStart(2, '0')}`, 'x'.repeat(i % 17));
+      expect(store.bytes).toBeLessThanOrEqual(maxBytes);
+    }
+    let sum = 0;
+    for (let i = 0; i < 40; i++) {
+      const key = `k${String(i).padStart(2, '0')}`;
+      const value = store.get(key);
+      if (value !== undefined) sum += entrySize(key, value);
+    }
+    expect(store.bytes).toBe(sum);
+  });
+
+  it('refuses an entry larger than maxBytes and leaves the store unchanged', () => {
+    const store = createStore<string>({ maxBytes: 200 });
+    store.set('a', 'b');
+    expect(store.set('big', 'x'.repeat(100))).toBe(false);
+    expect(store.get('a')).toBe('b');
+    expect(store.stats().rejections).toBe(1);
+  });
+});
+
+describe("createStore with policy 'none'", () => {
+  it('refuses a new key when full, but accepts overwrites that fit', () => {
+    const store = createStore<number>({ policy: 'none', maxEntries: 2 });
+    expect(store.set('a', 1)).toBe(true);
+    expect(store.set('b', 1)).toBe(true);
+    expect(store.set('c', 1)).toBe(false);
+    expect(store.set('a', 2)).toBe(true);
+    expect(store.get('a')).toBe(2);
+    expect(store.has('c')).toBe(false);
+    expect(store.stats()).toMatchObject({ evictions: 0, rejections: 1 });
+    store.delete('b');
+    expect(store.set('c', 1)).toBe(true);
+  });
+
+  it('refuses a write that would exceed maxBytes', () => {
+    const size = entrySize('a', 'xx');
+    const store = createStore<string>({ policy: 'none', maxBytes: 2 * size });
+    expect(store.set('a', 'xx')).toBe(true);
+    expect(store.set('b', 'xx')).toBe(true);
+    expect(store.set('a', 'xxx')).toBe(false);
+    expect(store.get('a')).toBe('xx');
+    expect(store.bytes).toBe(2 * size);
+  });
+});
