@@ -11,6 +11,8 @@ import bytes from 'bytes';
 import { nanoid } from 'nanoid';
 import { z } from 'zod';
 import { CacheError } from './errors.js';
+import { DEFAULT_EVICTION_POLICY } from './store/create-store.js';
+import { EVICTION_POLICIES, type EvictionPolicyName } from './store/slot-policy.js';
 
 /** Wire protocol version carried by the peer handshake; peers with another major are refused. */
 export const PROTOCOL_VERSION = 1;
@@ -45,6 +47,12 @@ export interface PeerConfig {
   vnodes: number;
   /** Memory budget of the local store: keys, values and per-entry overhead, in bytes. Default 256 MiB. */
   maxMemory: number;
+  /**
+   * Eviction policy of the local store when it is over `maxMemory`: `lru`, `lfu`, `s3-fifo`,
+   * `w-tinylfu` or `none` (refuse writes that do not fit with OUT_OF_MEMORY, as Redis
+   * `noeviction`). Default: the store's measured default (see docs/architecture.md).
+   */
+  eviction: EvictionPolicyName;
   /** Largest key, in UTF-8 bytes. Default 1 KiB. */
   maxKeyBytes: number;
   /** Largest value, as JSON text in UTF-8 bytes. Default 1 MiB. */
@@ -122,6 +130,7 @@ export function defaultPeerConfig(): PeerConfig {
     writeAcks: 0,
     vnodes: 1024,
     maxMemory: 256 * 1024 * 1024,
+    eviction: DEFAULT_EVICTION_POLICY,
     maxKeyBytes: 1024,
     maxValueBytes: 1024 * 1024,
     maxFrameBytes: 16 * 1024 * 1024,
@@ -188,7 +197,7 @@ export function retransmitLimit(config: Pick<PeerConfig, 'retransmitMult'>, memb
 }
 
 /** The kind of a configurable field, for the CLI and the environment parser. */
-export type OptionKind = 'string' | 'integer' | 'bytes' | 'ms' | 'urls' | 'level';
+export type OptionKind = 'string' | 'integer' | 'bytes' | 'ms' | 'urls' | 'level' | 'policy';
 
 /** Metadata of one configurable field: its flag, environment variable, unit and help text. */
 export interface OptionSpec {
@@ -214,6 +223,7 @@ export const PEER_OPTIONS: readonly OptionSpec[] = [
   option('writeAcks', 'write-acks', 'integer', 'copies that must hold a write before it is acknowledged, 0 = all alive'),
   option('vnodes', 'vnodes', 'integer', 'virtual nodes per peer on the ring'),
   option('maxMemory', 'max-memory', 'bytes', 'memory budget of the local store (bytes; accepts 256mb)'),
+  option('eviction', 'eviction', 'policy', `eviction policy: ${EVICTION_POLICIES.join('|')}`),
   option('maxKeyBytes', 'max-key-bytes', 'bytes', 'largest key (bytes)'),
   option('maxValueBytes', 'max-value-bytes', 'bytes', 'largest value as JSON text (bytes)'),
   option('maxFrameBytes', 'max-frame-bytes', 'bytes', 'largest WebSocket frame (bytes)'),
@@ -280,6 +290,7 @@ const configSchema = z
     writeAcks: z.number().int().min(0).max(16),
     vnodes: z.number().int().min(1).max(4096),
     maxMemory: z.number().int().min(1024),
+    eviction: z.enum(EVICTION_POLICIES),
     maxKeyBytes: positiveInt,
     maxValueBytes: positiveInt,
     maxFrameBytes: z.number().int().min(1024),
@@ -370,6 +381,7 @@ export function parseOptionValue(spec: OptionSpec, raw: unknown): unknown {
   switch (spec.kind) {
     case 'string':
     case 'level':
+    case 'policy':
       return String(raw);
     case 'integer':
     case 'ms': {

@@ -96,7 +96,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.config = config;
     this.logger = logger;
     this.clock = new HybridLogicalClock(config.id);
-    this.store = new LocalStore({ maxBytes: config.maxMemory, tombstoneTtlMs: config.tombstoneTtlMs });
+    this.store = new LocalStore({ maxBytes: config.maxMemory, tombstoneTtlMs: config.tombstoneTtlMs, policy: config.eviction });
     this.gossip = new GossipQueue(config);
     this.ringState = new HashRing([config.id], { vnodes: config.vnodes, replicas: config.replicas });
     this.server = http.createServer((req, res) => this.onHttpRequest(req, res));

@@ -32,7 +32,7 @@ export function isTombstone(entry: StoredEntry): boolean {
  * Fixed cost of one entry beyond its key and value characters, in bytes.
  *
  * Measured on Node 20.20 / V8 11.3 (x64; Node's default build has no pointer compression, so
- * pointers are 8 bytes) with a throwaway script: fill a `LocalStore` (LRU policy) with N entries
+ * pointers are 8 bytes) with a throwaway script: fill a `LocalStore` (then on its own LRU list) with N entries
  * whose versions come from `JSON.parse` as they would off the wire, half of them with a TTL,
  * and divide the growth of `process.memoryUsage().heapUsed` (after `global.gc()`, keys and
  * values already held elsewhere) by N. For N from 100,000 to 1,000,000 it came to 267-307
@@ -44,6 +44,12 @@ export function isTombstone(entry: StoredEntry): boolean {
  * - version tuple (array, elements, boxed wall time)           90 bytes
  * - LRU node and its `Map` slot                             76-85 bytes
  * - expiry-heap slot (two parallel arrays, growth slack)    16-24 bytes, TTL entries only
+ *
+ * That was the store before it ran on the slot engine of `createStore`. The engine replaces the
+ * LRU node and its `Map` with a slot: places in the engine's key, value, size and expiry arrays
+ * (32 bytes) and the policy's per-slot typed arrays (about 20-30 bytes; S3-FIFO's ghost queue
+ * adds ~22 bytes per slot), all grown by doubling, so up to twice that right after a growth.
+ * That is about the LRU node's cost, so the constant is kept (not re-measured).
  *
  * On top of that come the key's and value's string headers (16 bytes each, plus padding to
  * 8 bytes), which the 2-bytes-per-code-unit charge does not cover for short one-byte strings:

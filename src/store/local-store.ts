@@ -9,11 +9,19 @@
  *   read finds them and actively by {@link LocalStore.sweepExpired}, which walks an
  *   {@link ExpiryIndex} in expiry order within a time budget (so a million keys expiring together
  *   are reclaimed in slices between which I/O runs, not in one long stall).
- * - Memory: every entry is charged {@link entryBytes}; after a write the store evicts the
- *   {@link EvictionPolicy}'s victims until it is back within `maxBytes`. Tombstones are charged
- *   and evicted like values (a read does not refresh them): a tombstone evicted before its TTL
- *   lets an older value come back from a stale replica, but never evicting them would let
- *   deletes fill the budget with nothing to give back.
+ * - Memory: the entries live in a {@link SlotStore} (the engine of `createStore`) bounded by
+ *   `maxBytes` only, each weighing {@link entryBytes}; after a write the engine evicts its
+ *   policy's victims (`policy`, default {@link DEFAULT_EVICTION_POLICY}) until the store is back
+ *   within `maxBytes`. A policy may drop the entry just written at once (LFU, where a newcomer
+ *   has the lowest count; S3-FIFO when nothing else in its small queue can go; an admission
+ *   filter such as W-TinyLFU's may in principle): `apply` then returns false, like a write that
+ *   lost. The `none` policy never evicts: a write that does not
+ *   fit throws OUT_OF_MEMORY. Tombstones are charged and evicted like values (a read does not
+ *   refresh them): a tombstone evicted before its TTL lets an older value come back from a stale
+ *   replica, but never evicting them would let deletes fill the budget with nothing to give back.
+ * - TTL is LocalStore's alone: the engine is given no expiry time (it would reclaim entries
+ *   behind this store's back), and an expired entry the engine evicts is counted here as an
+ *   expiration.
  *
  * The store has no I/O. Time comes from an injected clock, and its only timers are those of the
  * optional expiry sweeper, which {@link LocalStore.stopExpirySweeper} clears.
@@ -21,15 +29,18 @@
 import { CacheError } from '../errors.js';
 import { compareVersions } from '../hlc.js';
 import { entryBytes, type StoredEntry } from './entry.js';
-import { LruPolicy, type EvictionPolicy } from './eviction-policy.js';
+import { DEFAULT_EVICTION_POLICY, SlotStore, type EvictionPolicyName } from './create-store.js';
 import { ExpiryIndex } from './expiry-index.js';
 
 /** Options of a {@link LocalStore}. */
 export interface LocalStoreOptions {
   /** Byte budget of the store, as charged by {@link entryBytes}. A positive number. */
   maxBytes: number;
-  /** Chooses what to evict when over budget. Default: a fresh {@link LruPolicy}. */
-  policy?: EvictionPolicy;
+  /**
+   * Eviction policy: `lru`, `lfu`, `s3-fifo`, `w-tinylfu` or `none` (refuse a write that does not
+   * fit with OUT_OF_MEMORY). Default {@link DEFAULT_EVICTION_POLICY}.
+   */
+  policy?: EvictionPolicyName;
   /** Clock in ms since the Unix epoch. Default `Date.now`. */
   now?: () => number;
   /** Lifetime of a tombstone applied with `expiresAt` 0, in ms. A positive number. */
@@ -65,16 +76,33 @@ export interface LocalStoreStats {
 /** Items popped from the expiry index between two looks at the clock of a sweep. */
 const SWEEP_CHUNK = 256;
 
+/**
+ * Time a `none` store may spend reclaiming expired entries to make room for a write before it
+ * refuses it, in ms: the sweeper may not have caught up, and refusing a write while dead entries
+ * hold the room would be wrong, but a write must not stall on a large backlog either.
+ */
+const RECLAIM_FOR_WRITE_BUDGET_MS = 1;
+
 /** A peer's local versioned store. See the module comment for the model. */
 export class LocalStore {
-  private readonly map = new Map<string, StoredEntry>();
-  private readonly policy: EvictionPolicy;
+  /** The eviction policy in use. */
+  readonly policy: EvictionPolicyName;
+  private readonly engine: SlotStore<StoredEntry>;
   private readonly now: () => number;
   private readonly expiry: ExpiryIndex;
   private readonly budget: number;
   private readonly tombstoneTtlMs: number;
-  private totalBytes = 0;
+  private readonly refuse: boolean;
   private valueCount = 0;
+  /**
+   * While `engine.put` runs: the key being written, and the expiry time the expiry index knows
+   * for it (that of the entry it replaces; undefined for an insert). The index is told of the new
+   * time only once the write is settled, so until then it must see the old one.
+   */
+  private writingKey: string | undefined = undefined;
+  private writingExpiry: number | undefined = undefined;
+  /** Set when the engine evicted the entry being written (an admission rejection). */
+  private writtenEvicted = false;
   private evictions = 0;
   private expirations = 0;
   private sweepInterval: NodeJS.Timeout | undefined;
@@ -82,7 +110,8 @@ export class LocalStore {
   private sweepBudgetMs = 0;
 
   /**
-   * @throws CacheError BAD_CONFIG when `maxBytes` or `tombstoneTtlMs` is not a positive number
+   * @throws CacheError BAD_CONFIG when `maxBytes` or `tombstoneTtlMs` is not a positive number,
+   *   or `policy` is not a known policy
    */
   constructor(options: LocalStoreOptions) {
     if (!(options.maxBytes > 0)) throw new CacheError('BAD_CONFIG', `maxBytes: expected a positive number of bytes, got ${options.maxBytes}`);
@@ -91,14 +120,17 @@ export class LocalStore {
     }
     this.budget = options.maxBytes;
     this.tombstoneTtlMs = options.tombstoneTtlMs;
-    this.policy = options.policy ?? new LruPolicy();
     this.now = options.now ?? Date.now;
-    this.expiry = new ExpiryIndex((key) => this.map.get(key)?.expiresAt);
+    this.engine = new SlotStore<StoredEntry>({ policy: options.policy ?? DEFAULT_EVICTION_POLICY, maxBytes: options.maxBytes });
+    this.policy = this.engine.policy;
+    this.refuse = this.policy === 'none';
+    this.engine.onEvict = this.onEngineEvict;
+    this.expiry = new ExpiryIndex(this.indexedExpiry);
   }
 
   /** Entries held, tombstones included (expired entries not yet reclaimed count until they are). */
   get size(): number {
-    return this.map.size;
+    return this.engine.size;
   }
 
   /** Entries holding a value, i.e. not tombstones (expired ones count until reclaimed). */
@@ -108,7 +140,7 @@ export class LocalStore {
 
   /** Bytes charged: the sum of {@link entryBytes} over the entries held. Never above {@link maxBytes} after a write. */
   get bytes(): number {
-    return this.totalBytes;
+    return this.engine.bytes;
   }
 
   /** The byte budget. */
@@ -124,23 +156,25 @@ export class LocalStore {
    * The returned object is the stored one: do not mutate it.
    */
   get(key: string): StoredEntry | undefined {
-    const entry = this.map.get(key);
-    if (entry === undefined) return undefined;
+    const slot = this.engine.slotOf(key);
+    if (slot === -1) return undefined;
+    const entry = this.engine.valueAt(slot);
     // Only entries with a TTL pay for a clock read.
     if (entry.expiresAt !== 0 && entry.expiresAt <= this.now()) {
-      this.expire(key, entry);
+      this.expire(slot, entry);
       return undefined;
     }
-    if (entry.value !== null) this.policy.onAccess(key);
+    if (entry.value !== null) this.engine.touch(slot);
     return entry;
   }
 
   /** Like {@link get} but leaves the eviction policy's recency alone. */
   peek(key: string): StoredEntry | undefined {
-    const entry = this.map.get(key);
-    if (entry === undefined) return undefined;
+    const slot = this.engine.slotOf(key);
+    if (slot === -1) return undefined;
+    const entry = this.engine.valueAt(slot);
     if (entry.expiresAt !== 0 && entry.expiresAt <= this.now()) {
-      this.expire(key, entry);
+      this.expire(slot, entry);
       return undefined;
     }
     return entry;
@@ -160,27 +194,37 @@ export class LocalStore {
    *   an expiration): the key expired elsewhere, and that later write must win.
    * - A tombstone (`value === null`) with `expiresAt` 0 is stored with `now + tombstoneTtlMs`
    *   (as a copy; `entry` itself is never mutated).
-   * - After storing, the policy's victims are evicted until `bytes <= maxBytes`; the entry just
-   *   written is never one of them.
+   * - After storing, the policy's victims are evicted until `bytes <= maxBytes`. The policy may
+   *   evict the entry just written (LFU: a newcomer has the lowest count; S3-FIFO: nothing else
+   *   in its small queue can go; an admission filter): the key then holds nothing (the entry it
+   *   replaced is gone too), the loss is counted as an eviction, and `apply` returns false. The
+   *   caller treats that like any eviction: the write was accepted and then dropped, as a cache
+   *   may. (`lru` never drops the entry just written.)
+   * - With the `none` policy a write that does not fit is refused with OUT_OF_MEMORY; expired
+   *   entries due by then may be reclaimed first (for up to ~1 ms) to make room.
    *
    * The store keeps `entry` by reference: do not mutate it afterwards.
    *
-   * @returns whether the entry was stored
+   * @returns whether `key` holds the entry afterwards
    * @throws CacheError TOO_LARGE when `entryBytes(key, entry.value)` alone exceeds `maxBytes`
    *   and the entry would otherwise be stored; the store is then left unchanged
+   * @throws CacheError OUT_OF_MEMORY with the `none` policy when the entry does not fit in what
+   *   is left of `maxBytes` (with the entry it replaces counted as freed); the store's live
+   *   entries are then left unchanged (only expired ones may have been reclaimed)
    */
   apply(key: string, entry: StoredEntry): boolean {
     const now = this.now();
-    const current = this.map.get(key);
+    let slot = this.engine.slotOf(key);
+    let current = slot === -1 ? undefined : this.engine.valueAt(slot);
     const currentLive = current !== undefined && (current.expiresAt === 0 || current.expiresAt > now);
-    if (currentLive && compareVersions(entry.version, current.version) <= 0) return false;
+    if (currentLive && compareVersions(entry.version, current!.version) <= 0) return false;
 
     let stored = entry;
     if (entry.value === null && entry.expiresAt === 0) {
       stored = { value: null, version: entry.version, expiresAt: now + this.tombstoneTtlMs };
     }
     if (stored.expiresAt !== 0 && stored.expiresAt <= now) {
-      if (current !== undefined) this.expire(key, current);
+      if (current !== undefined) this.expire(slot, current);
       return false;
     }
 
@@ -188,18 +232,52 @@ export class LocalStore {
     if (size > this.budget) {
       throw new CacheError('TOO_LARGE', `entry of key ${JSON.stringify(key.slice(0, 64))} takes ${size} bytes, above the store budget of ${this.budget} bytes`);
     }
-
-    if (current !== undefined && !currentLive) {
-      // Reclaim the dead entry first so the write below is a plain insert.
-      this.expire(key, current);
-      this.insert(key, stored, size);
-    } else if (current !== undefined) {
-      this.replace(key, current, stored, size);
-    } else {
-      this.insert(key, stored, size);
+    if (this.refuse && !this.fits(key, current, size)) {
+      if (this.expiry.nextExpiry() <= now) {
+        this.sweepExpired(RECLAIM_FOR_WRITE_BUDGET_MS);
+        slot = this.engine.slotOf(key);
+        current = slot === -1 ? undefined : this.engine.valueAt(slot);
+      }
+      if (!this.fits(key, current, size)) {
+        throw new CacheError('OUT_OF_MEMORY', `store full: entry of key ${JSON.stringify(key.slice(0, 64))} takes ${size} bytes, ${this.engine.bytes} of ${this.budget} bytes are in use and the eviction policy is none`);
+      }
     }
 
-    if (this.totalBytes > this.budget) this.evictFor(key, now);
+    let old: StoredEntry | undefined;
+    if (current !== undefined && !currentLive) {
+      // Reclaim the dead entry first so the write below is a plain insert.
+      this.expire(slot, current);
+    } else {
+      old = current;
+    }
+
+    this.writingKey = key;
+    this.writingExpiry = old === undefined || old.expiresAt === 0 ? undefined : old.expiresAt;
+    this.writtenEvicted = false;
+    let result: 'stored' | 'refused' | 'evicted';
+    try {
+      result = this.engine.put(key, stored, size, 0);
+    } finally {
+      this.writingKey = undefined;
+      this.writingExpiry = undefined;
+    }
+    if (result === 'refused') {
+      // Unreachable: the size and (for `none`) the room were checked above.
+      throw new CacheError('INTERNAL', `the store engine refused an entry of ${size} bytes for key ${JSON.stringify(key.slice(0, 64))}`);
+    }
+    const oldExpiresAt = old === undefined ? 0 : old.expiresAt;
+    if (old !== undefined && old.value !== null) this.valueCount -= 1;
+    if (this.writtenEvicted) {
+      // The key holds nothing now: the entry it held left with the write.
+      if (oldExpiresAt !== 0) this.expiry.discard();
+      return false;
+    }
+    if (stored.value !== null) this.valueCount += 1;
+    // The index is told after the engine holds the new entry: a compaction triggered by discard() must see the new time.
+    if (stored.expiresAt !== oldExpiresAt) {
+      if (oldExpiresAt !== 0) this.expiry.discard();
+      if (stored.expiresAt !== 0) this.expiry.add(key, stored.expiresAt);
+    }
     return true;
   }
 
@@ -209,37 +287,40 @@ export class LocalStore {
    * @returns whether a live entry (value or tombstone) was removed
    */
   delete(key: string): boolean {
-    const entry = this.map.get(key);
-    if (entry === undefined) return false;
+    const slot = this.engine.slotOf(key);
+    if (slot === -1) return false;
+    const entry = this.engine.valueAt(slot);
     if (entry.expiresAt !== 0 && entry.expiresAt <= this.now()) {
-      this.expire(key, entry);
+      this.expire(slot, entry);
       return false;
     }
-    this.remove(key, entry);
+    this.remove(slot, entry);
     return true;
   }
 
   /** A snapshot of the keys held, tombstones and not-yet-reclaimed expired entries included. */
   keys(): string[] {
-    return Array.from(this.map.keys());
+    const out: string[] = [];
+    for (const [key] of this.engine.slotEntries()) out.push(key as string);
+    return out;
   }
 
   /**
    * Iterates the live entries (tombstones included, expired ones skipped) for rebalancing.
    *
-   * The iteration runs live over the underlying `Map`, whose iterators the language specifies
-   * to tolerate mutation: an entry deleted before the iteration reaches it is skipped, and an
-   * entry added meanwhile (a key deleted and re-added included: it moves to the end) is yielded
-   * when reached. So a caller may `delete` each key as it hands it off, and writes may
-   * interleave across `await`s between steps; each entry is checked against the clock when
-   * reached. Yielded pairs are fresh arrays, the entries the stored objects (do not mutate them).
+   * The iteration runs live over the engine's `Map` from key to slot, whose iterators the
+   * language specifies to tolerate mutation: an entry deleted before the iteration reaches it is
+   * skipped, and an entry added meanwhile (a key deleted and re-added included: it moves to the
+   * end) is yielded when reached. So a caller may `delete` each key as it hands it off, and
+   * writes may interleave across `await`s between steps; each entry is read from its slot and
+   * checked against the clock when reached. Yielded pairs are fresh arrays, the entries the
+   * stored objects (do not mutate them).
    */
   *entries(): IterableIterator<[string, StoredEntry]> {
-    // The Map iterator's own [key, entry] pair is yielded: no second allocation per step.
-    for (const pair of this.map) {
-      const expiresAt = pair[1].expiresAt;
-      if (expiresAt !== 0 && expiresAt <= this.now()) continue;
-      yield pair;
+    for (const [key, slot] of this.engine.slotEntries()) {
+      const entry = this.engine.valueAt(slot);
+      if (entry.expiresAt !== 0 && entry.expiresAt <= this.now()) continue;
+      yield [key as string, entry];
     }
   }
 
@@ -249,9 +330,10 @@ export class LocalStore {
    * are removed. The clock is checked every {@link SWEEP_CHUNK} items, so a call can overrun its
    * budget by the time of one chunk (well under a millisecond), plus what V8 spends inside one
    * delete: a `Map` that shrinks to a quarter of its capacity is rehashed in one go (measured
-   * ~16 ms at 262,144 entries, and the store and the LRU policy each shrink one on the same
-   * delete), as is a major GC. Returns at once when nothing is due, unless the expiry index is
-   * compacting: the remaining budget then goes to that compaction.
+   * ~16 ms at 262,144 entries for the old store, which shrank two such maps on the same delete;
+   * the engine's policies keep typed arrays, so only its key `Map` shrinks now), as is a major
+   * GC. Returns at once when nothing is due, unless the expiry index is compacting: the
+   * remaining budget then goes to that compaction.
    *
    * @param budgetMs time budget in ms
    * @param maxItems most entries to remove. Default: no limit
@@ -265,11 +347,10 @@ export class LocalStore {
     while (removed < maxItems) {
       const keys = this.expiry.popExpired(now, Math.min(SWEEP_CHUNK, maxItems - removed));
       for (let i = 0; i < keys.length; i++) {
-        const key = keys[i]!;
         // Defensive: popExpired only returns keys whose entry holds the popped time.
-        const entry = this.map.get(key);
-        if (entry === undefined) continue;
-        this.removeEntry(key, entry);
+        const slot = this.engine.slotOf(keys[i]!);
+        if (slot === -1) continue;
+        this.removeEntry(slot, this.engine.valueAt(slot));
         this.expirations += 1;
         removed += 1;
       }
@@ -304,10 +385,10 @@ export class LocalStore {
   /** Counters and sizes of the store. */
   stats(): LocalStoreStats {
     return {
-      entries: this.map.size,
+      entries: this.engine.size,
       values: this.valueCount,
-      tombstones: this.map.size - this.valueCount,
-      bytes: this.totalBytes,
+      tombstones: this.engine.size - this.valueCount,
+      bytes: this.engine.bytes,
       maxBytes: this.budget,
       evictions: this.evictions,
       expirations: this.expirations,
@@ -316,10 +397,8 @@ export class LocalStore {
 
   /** Removes every entry and resets the counters. A running sweeper keeps running. */
   clear(): void {
-    this.map.clear();
-    this.policy.clear();
+    this.engine.clear();
     this.expiry.clear();
-    this.totalBytes = 0;
     this.valueCount = 0;
     this.evictions = 0;
     this.expirations = 0;
@@ -341,64 +420,51 @@ export class LocalStore {
     }
   };
 
-  private insert(key: string, entry: StoredEntry, size: number): void {
-    this.map.set(key, entry);
-    this.totalBytes += size;
-    if (entry.value !== null) this.valueCount += 1;
-    if (entry.expiresAt !== 0) this.expiry.add(key, entry.expiresAt);
-    this.policy.onInsert(key);
-  }
+  /** The expiry time the index should see for `key`: see {@link writingKey}. */
+  private readonly indexedExpiry = (key: string): number | undefined => {
+    if (key === this.writingKey) return this.writingExpiry;
+    const slot = this.engine.slotOf(key);
+    if (slot === -1) return undefined;
+    const expiresAt = this.engine.valueAt(slot).expiresAt;
+    return expiresAt === 0 ? undefined : expiresAt;
+  };
 
-  private replace(key: string, old: StoredEntry, entry: StoredEntry, size: number): void {
-    this.map.set(key, entry);
-    this.totalBytes += size - entryBytes(key, old.value);
-    this.valueCount += (entry.value !== null ? 1 : 0) - (old.value !== null ? 1 : 0);
-    // The index is told after the map changed: a compaction triggered by discard() must see the new time.
-    if (entry.expiresAt !== old.expiresAt) {
-      if (old.expiresAt !== 0) this.expiry.discard();
-      if (entry.expiresAt !== 0) this.expiry.add(key, entry.expiresAt);
+  /**
+   * Bookkeeping of an entry the engine evicted (it has already left the engine). An expired
+   * victim counts as an expiration, not a loss of live data. The entry being written is
+   * settled by `apply` itself.
+   */
+  private readonly onEngineEvict = (key: string | number, entry: StoredEntry): void => {
+    if (entry.expiresAt !== 0 && entry.expiresAt <= this.now()) this.expirations += 1;
+    else this.evictions += 1;
+    if (key === this.writingKey) {
+      this.writtenEvicted = true;
+      return;
     }
-    this.policy.onAccess(key);
+    if (entry.value !== null) this.valueCount -= 1;
+    if (entry.expiresAt !== 0) this.expiry.discard();
+  };
+
+  /** True when writing `size` bytes under `key`, replacing `current`, keeps the store within `maxBytes`. */
+  private fits(key: string, current: StoredEntry | undefined, size: number): boolean {
+    const freed = current === undefined ? 0 : entryBytes(key, current.value);
+    return this.engine.bytes - freed + size <= this.budget;
   }
 
   /** Removes an entry that is not being popped from the expiry index (its item goes stale). */
-  private remove(key: string, entry: StoredEntry): void {
-    this.removeEntry(key, entry);
+  private remove(slot: number, entry: StoredEntry): void {
+    this.removeEntry(slot, entry);
     if (entry.expiresAt !== 0) this.expiry.discard();
   }
 
-  /** Removes an entry from the map, the byte count and the policy; the expiry index is the caller's business. */
-  private removeEntry(key: string, entry: StoredEntry): void {
-    this.map.delete(key);
-    this.totalBytes -= entryBytes(key, entry.value);
+  /** Removes an entry from the engine and the value count; the expiry index is the caller's business. */
+  private removeEntry(slot: number, entry: StoredEntry): void {
+    this.engine.removeSlot(slot);
     if (entry.value !== null) this.valueCount -= 1;
-    this.policy.onRemove(key);
   }
 
-  private expire(key: string, entry: StoredEntry): void {
-    this.remove(key, entry);
+  private expire(slot: number, entry: StoredEntry): void {
+    this.remove(slot, entry);
     this.expirations += 1;
-  }
-
-  /**
-   * Evicts the policy's victims until the store is within budget, sparing `written`.
-   * @throws CacheError INTERNAL when the policy names the written key or a key the store does
-   *   not hold (a policy bug; looping on would never end)
-   */
-  private evictFor(written: string, now: number): void {
-    while (this.totalBytes > this.budget) {
-      const victim = this.policy.victim();
-      const entry = victim === undefined ? undefined : this.map.get(victim);
-      if (victim === undefined || victim === written || entry === undefined) {
-        throw new CacheError('INTERNAL', `eviction policy named ${victim === undefined ? 'no key' : JSON.stringify(victim)} as victim while over budget`);
-      }
-      if (entry.expiresAt !== 0 && entry.expiresAt <= now) {
-        // Dead already: reclaiming it is an expiration, not a loss of live data.
-        this.expire(victim, entry);
-      } else {
-        this.remove(victim, entry);
-        this.evictions += 1;
-      }
-    }
   }
 }

@@ -94,6 +94,32 @@ describe('in-process peers', () => {
     }
   });
 
+  it('with --eviction none a full peer refuses writes with OUT_OF_MEMORY and keeps what it has', async () => {
+    const a = await Peer.start({ id: 'a', eviction: 'none', maxMemory: 64 * 1024 }, { base });
+    const client = await CacheClient.connect(a.advertisedUrl, { discoverPeers: false });
+    try {
+      let stored = 0;
+      let refusal: unknown;
+      for (let i = 0; i < 1000 && !refusal; i++) {
+        try {
+          await client.set(`k${i}`, 'x'.repeat(200));
+          stored++;
+        } catch (error) {
+          refusal = error;
+        }
+      }
+      expect(refusal).toMatchObject({ code: 'OUT_OF_MEMORY' });
+      expect(stored).toBeGreaterThan(10);
+      expect(a.store.stats()).toMatchObject({ evictions: 0 });
+      expect(await client.get('k0')).toBe('x'.repeat(200));
+      expect(a.stats()).toMatchObject({ store: { bytes: expect.any(Number) } });
+      expect(a.store.bytes).toBeLessThanOrEqual(64 * 1024);
+    } finally {
+      await client.close();
+      await a.stop();
+    }
+  });
+
   it('refuses a peer whose placement parameters differ', async () => {
     const a = await Peer.start({ id: 'a' }, { base });
     try {

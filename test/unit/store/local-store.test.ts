@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CacheError } from '../../../src/errors.js';
 import type { Version } from '../../../src/hlc.js';
 import { ENTRY_OVERHEAD_BYTES, entryBytes, isTombstone, type StoredEntry } from '../../../src/store/entry.js';
-import { type EvictionPolicy } from '../../../src/store/eviction-policy.js';
+import type { EvictionPolicyName } from '../../../src/store/create-store.js';
 import type { ExpiryIndex } from '../../../src/store/expiry-index.js';
 import { LocalStore } from '../../../src/store/local-store.js';
 import { mulberry32 as rng } from '../../support/seeded-random.js';
@@ -24,7 +24,7 @@ function tombstone(version: Version, expiresAt = 0): StoredEntry {
 }
 
 /** A store on a hand-driven clock. */
-function makeStore(options: { maxBytes?: number; policy?: EvictionPolicy } = {}) {
+function makeStore(options: { maxBytes?: number; policy?: EvictionPolicyName } = {}) {
   const clock = { t: T0 };
   const store = new LocalStore({
     maxBytes: options.maxBytes ?? 1 << 30,
@@ -247,11 +247,11 @@ describe('LocalStore last-writer-wins', () => {
   });
 });
 
-describe('LocalStore eviction', () => {
+describe("LocalStore eviction with policy 'lru'", () => {
   const size = entryBytes('k0', '"v"');
 
   it('evicts the least recently used entry when over budget', () => {
-    const { store } = makeStore({ maxBytes: size * 3 });
+    const { store } = makeStore({ maxBytes: size * 3, policy: 'lru' });
     store.apply('k0', value('"v"', ver(1)));
     store.apply('k1', value('"v"', ver(1)));
     store.apply('k2', value('"v"', ver(1)));
@@ -262,7 +262,7 @@ describe('LocalStore eviction', () => {
   });
 
   it('refreshes recency on get but not on peek, has or a tombstone read', () => {
-    const { store } = makeStore({ maxBytes: size * 3 });
+    const { store } = makeStore({ maxBytes: size * 3, policy: 'lru' });
     store.apply('k0', value('"v"', ver(1)));
     store.apply('k1', value('"v"', ver(1)));
     store.apply('k2', value('"v"', ver(1)));
@@ -277,7 +277,7 @@ describe('LocalStore eviction', () => {
   });
 
   it('counts an overwrite as a use', () => {
-    const { store } = makeStore({ maxBytes: size * 2 });
+    const { store } = makeStore({ maxBytes: size * 2, policy: 'lru' });
     store.apply('k0', value('"v"', ver(1)));
     store.apply('k1', value('"v"', ver(1)));
     store.apply('k0', value('"w"', ver(2)));
@@ -286,7 +286,7 @@ describe('LocalStore eviction', () => {
   });
 
   it('evicts several entries for one large write, never the entry just written', () => {
-    const { store } = makeStore({ maxBytes: size * 4 });
+    const { store } = makeStore({ maxBytes: size * 4, policy: 'lru' });
     for (let i = 0; i < 4; i++) store.apply(`k${i}`, value('"v"', ver(1)));
     const big = '"' + 'x'.repeat(Math.floor(size / 2)) + '"';
     store.apply('big', value(big, ver(1)));
@@ -326,7 +326,7 @@ describe('LocalStore eviction', () => {
   });
 
   it('counts an expired victim as an expiration, not an eviction', () => {
-    const { store, clock } = makeStore({ maxBytes: size * 2 });
+    const { store, clock } = makeStore({ maxBytes: size * 2, policy: 'lru' });
     store.apply('k0', value('"v"', ver(1), T0 + 5));
     store.apply('k1', value('"v"', ver(1)));
     clock.t = T0 + 5;
@@ -336,7 +336,7 @@ describe('LocalStore eviction', () => {
 
   it('evicts tombstones too, and a tombstone read does not refresh it', () => {
     // Room for two values: the third write must evict exactly one entry, the least recent.
-    const { store } = makeStore({ maxBytes: 2 * size });
+    const { store } = makeStore({ maxBytes: 2 * size, policy: 'lru' });
     store.apply('k0', tombstone(ver(1)));
     store.apply('k1', value('"v"', ver(1)));
     store.get('k0');
@@ -344,19 +344,6 @@ describe('LocalStore eviction', () => {
     expect(store.has('k0')).toBe(false);
     expect(store.has('k1')).toBe(true);
     expect(store.stats().evictions).toBe(1);
-  });
-
-  it('reports a policy that names the key just written as INTERNAL instead of looping', () => {
-    const broken: EvictionPolicy = {
-      onInsert() {},
-      onAccess() {},
-      onRemove() {},
-      victim: () => 'k1',
-      clear() {},
-    };
-    const { store } = makeStore({ maxBytes: size, policy: broken });
-    store.apply('k0', value('"v"', ver(1)));
-    expect(() => store.apply('k1', value('"v"', ver(1)))).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
   });
 });
 
@@ -511,13 +498,12 @@ describe('LocalStore.sweepExpired', () => {
     }
   });
 
-  // Wall-clock bounds are loose on purpose. Besides a busy CI machine preempting the process,
-  // two costs fall inside a slice however small its budget: V8 rehashes a Map in one go when it
-  // shrinks to a quarter of its capacity (~16 ms per Map at 262,144 entries where this was
-  // measured; the store and the LRU policy each hold one and shrink on the same delete), and a
-  // major GC of the ~400 MB heap a million entries take. Measured under vitest on an idle 2-core
-  // machine: median slice 4.1 ms, worst 29-37 ms (the shrink), ~125 slices; an unsliced sweep of
-  // 1M takes ~550 ms in one call.
+  // The slicing itself is checked with a faked clock above; here a million real entries are
+  // reclaimed in many slices. How long the slices take is measured by `npm run bench:memory`
+  // (event-loop delay while a million keys expire), not asserted here: wall-clock bounds in a
+  // test fail on a busy machine. Measured under vitest on an idle 2-core machine with the default
+  // s3-fifo policy: median slice 4.2 ms, worst ~24 ms (a V8 Map shrink or a major GC fall inside
+  // one slice however small its budget).
   it('reclaims a million entries expiring together in budgeted slices', () => {
     const count = 1_000_000;
     const budgetMs = 4;
@@ -526,21 +512,16 @@ describe('LocalStore.sweepExpired', () => {
     for (let i = 0; i < count; i++) store.apply(`k${i}`, { value: '1', version, expiresAt: T0 + 1000 });
     clock.t = T0 + 1000;
 
-    const durations: number[] = [];
+    let slices = 0;
     let removed = 0;
-    while (store.size > 0) {
-      const start = performance.now();
+    while (store.size > 0 && slices < 100_000) {
       removed += store.sweepExpired(budgetMs);
-      durations.push(performance.now() - start);
+      slices++;
     }
-    const sorted = [...durations].sort((a, b) => a - b);
-    const median = sorted[sorted.length >> 1]!;
     expect(removed).toBe(count);
     expect(store.stats()).toMatchObject({ entries: 0, bytes: 0, expirations: count });
-    expect(durations.length).toBeGreaterThan(20);
-    expect(median).toBeLessThan(budgetMs + 5);
-    // Nearly every slice stays well under 50 ms; a few may not (the Map shrink, a GC, preemption).
-    expect(durations.filter((d) => d >= 50).length).toBeLessThanOrEqual(Math.max(2, durations.length * 0.05));
+    // in slices: the sweep gives the event loop back many times on the way
+    expect(slices).toBeGreaterThan(20);
   });
 });
 
