@@ -1,0 +1,44 @@
+/**
+ * Hinted handoff: a replica that misses a write because its link to the owner dropped (the peer
+ * itself stays alive, so no ring change repairs it) gets the entry once the link is back.
+ */
+import { describe, expect, it } from 'vitest';
+import { CacheClient } from '../../src/client/cache-client.js';
+import { testPeerConfig } from '../../src/config.js';
+import { Peer } from '../../src/peer.js';
+import { waitFor } from '../support/wait-for.js';
+
+const base = { ...testPeerConfig(), writeAcks: 1 };
+
+describe('hinted handoff', () => {
+  it('delivers a write a replica missed while its link was down', async () => {
+    const peers = [await Peer.start({ id: 'a' }, { base })];
+    peers.push(await Peer.start({ id: 'b', bootstrap: [peers[0]!.advertisedUrl] }, { base }));
+    peers.push(await Peer.start({ id: 'c', bootstrap: [peers[0]!.advertisedUrl] }, { base }));
+    const byId = new Map(peers.map((p) => [p.id, p]));
+    try {
+      await waitFor(() => peers.every((p) => p.ring.size === 3 && p.links.all().length === 2), 5000, 'a full mesh');
+      const key = 'hinted-key';
+      const [primaryId, replicaId] = peers[0]!.ring.preferenceList(key) as [string, string];
+      const primary = byId.get(primaryId)!;
+      const replica = byId.get(replicaId)!;
+      const client = await CacheClient.connect(primary.advertisedUrl, { discoverPeers: false });
+      try {
+        await client.set(key, 'v1');
+        await waitFor(() => replica.store.peek(key)?.value === '"v1"', 2000, 'v1 on the replica');
+        // Drop the link and write before it is re-dialed: writeAcks 1 acknowledges with the
+        // owner's copy alone, and the replica's copy is owed as a hint.
+        primary.links.get(replicaId)!.close(4000, 'test: link blip');
+        await client.set(key, 'v2');
+        expect(primary.store.peek(key)?.value).toBe('"v2"');
+        await waitFor(() => replica.store.peek(key)?.value === '"v2"', 5000, 'the hint to reach the replica');
+        expect((primary.stats().hints as { hinted: number }).hinted).toBeGreaterThan(0);
+        expect(replica.members.get(primaryId)?.state).toBe('alive');
+      } finally {
+        await client.close();
+      }
+    } finally {
+      await Promise.all(peers.map((p) => p.stop()));
+    }
+  });
+});
