@@ -50,6 +50,19 @@ describe.each(EVICTION_POLICIES)('createStore with %s', (policy) => {
     expect(store.stats()).toMatchObject({ hits: 0, misses: 0, evictions: 0 });
   });
 
+  it('overwrites rather than duplicates a key written twice after a missed read', () => {
+    // The store remembers the last missed key to skip a lookup in the set that follows; a
+    // second set of that key must still find the entry the first one added.
+    const store = createStore<number>({ policy, maxEntries: 10 });
+    expect(store.get('k')).toBeUndefined();
+    expect(store.set('k', 1)).toBe(true);
+    expect(store.set('k', 2)).toBe(true);
+    expect(store.size).toBe(1);
+    expect(store.get('k')).toBe(2);
+    expect(store.delete('k')).toBe(true);
+    expect(store.get('k')).toBeUndefined();
+  });
+
   it('never holds more than maxEntries', () => {
     const store = createStore<number>({ policy, maxEntries: 50 });
     for (let i = 0; i < 1000; i++) {

@@ -56,19 +56,19 @@ describe('LfuPolicy', () => {
 
 describe('S3FifoPolicy', () => {
   it('sends one-hit wonders out through the small queue and into the ghost', () => {
-    // Capacity 10: the small queue holds 1.
-    const p = new S3FifoPolicy(10, 16, 10);
-    for (let s = 0; s < 10; s++) p.onInsert(s, 1000 + s, 1);
-    for (let s = 0; s < 9; s++) p.onHit(s);
-    // Read entries in S move to M; the first unread one (9) leaves.
+    // Capacity 4: the small queue holds 1 (25%).
+    const p = new S3FifoPolicy(4, 16, 4);
+    for (let s = 0; s < 4; s++) p.onInsert(s, 1000 + s, 1);
+    for (let s = 0; s < 3; s++) p.onHit(s);
+    // Read entries in S move to M; the first unread one (3) leaves.
     expect(p.queueOf(0)).toBe('small');
-    p.onInsert(10, 1010, 1);
-    expect(p.evict()).toBe(9);
+    p.onInsert(4, 1004, 1);
+    expect(p.evict()).toBe(3);
     expect(p.queueOf(0)).toBe('main');
-    expect(p.queueOf(10)).toBe('small');
+    expect(p.queueOf(4)).toBe('small');
     // The new key, never read, is the next to leave through S.
-    p.onInsert(11, 1011, 1);
-    expect(p.evict()).toBe(10);
+    p.onInsert(5, 1005, 1);
+    expect(p.evict()).toBe(4);
   });
 
   it('inserts a key found in the ghost into the main queue', () => {
