@@ -17,6 +17,12 @@
  * replay up to 4x slower (presumably by resetting inline-cache state), so each replay pays for the
  * garbage of the one before it, and the alternation spreads that evenly.
  *
+ * Isolation: a peer runs exactly one policy, so by default each policy is measured in a child
+ * process of its own (`--worker --policies NAME`), beside lru-cache timed in that same child; the
+ * store engine's code then only ever sees that policy's types, as in a peer. `--shared-process`
+ * measures every policy in this one process instead (faster; the shared engine code becomes
+ * polymorphic and the policies measured later pay for it).
+ *
  * Then the targets of the issue for the default policy (the package's exported default, or
  * `--default NAME`): never below lru-cache by more than 0.5 points, at least 2 points above it on
  * average, OLTP at 1% / 3% / 10% at least Caffeine's published 44.63 / 57.12 / 67.33 minus 1, and
@@ -40,6 +46,9 @@ import type { TraceKey } from './traces/trace-key.js';
 // --- settings -------------------------------------------------------------------------------
 
 const QUICK = process.argv.includes('--quick');
+/** A child measuring the policies named by --policies; prints its rows as JSON on stdout. */
+const WORKER = process.argv.includes('--worker');
+const SHARED_PROCESS = process.argv.includes('--shared-process');
 
 function flag(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -320,6 +329,10 @@ async function main(): Promise<number> {
   if (store.createStore) progress(`createStore from ${store.source}`);
   progress(`policies: ${store.policies.join(', ')}; default: ${defaultPolicy ? `${defaultPolicy.name} (${defaultPolicy.source})` : 'unknown (pass --default NAME)'}`);
 
+  const only = flag('--policies')?.split(',').filter((p) => p !== '');
+  if (only) store.policies = store.policies.filter((p) => only.includes(p));
+  if (!WORKER && !SHARED_PROCESS && store.createStore) return runIsolated(store, defaultPolicy, startedAt);
+
   const rows: RowResult[] = [];
   const skipped: string[] = [];
   const traces: Record<string, { requests: number; uniqueKeys: number; stringKeys: number; decodeMs: number }> = {};
@@ -341,14 +354,61 @@ async function main(): Promise<number> {
     }
   }
   if (skipped.length > 0) progress(`time budget of ${SETTINGS.budgetMs / 1000} s spent: skipped ${skipped.join(', ')}`);
+  if (WORKER) {
+    process.stdout.write(`${JSON.stringify({ rows, traces, skipped })}\n`);
+    return 0;
+  }
+  return report(rows, traces, skipped, store.createStore ? store.policies : [], store, defaultPolicy, startedAt);
+}
 
-  const policies = store.createStore ? store.policies : [];
+type TraceInfo = Record<string, { requests: number; uniqueKeys: number; stringKeys: number; decodeMs: number }>;
+
+/**
+ * Measures each policy in a child process of its own (beside lru-cache in that child) and merges
+ * the rows: the hit ratios are the same wherever they are measured, the throughput ratios are
+ * each child's own.
+ */
+async function runIsolated(store: StoreUnderTest, defaultPolicy: StoreUnderTest['defaultPolicy'], startedAt: Date): Promise<number> {
+  const script = fileURLToPath(import.meta.url);
+  let merged: { rows: RowResult[]; traces: TraceInfo; skipped: string[] } | undefined;
+  for (const policy of store.policies) {
+    progress(`-- ${policy}: measured in its own process`);
+    const args = [script, '--worker', '--policies', policy, ...(QUICK ? ['--quick'] : [])];
+    const out = execFileSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024, timeout: SETTINGS.budgetMs });
+    const child = JSON.parse(out.trim().split('\n').pop()!) as { rows: RowResult[]; traces: TraceInfo; skipped: string[] };
+    if (!merged) {
+      merged = child;
+      continue;
+    }
+    for (const row of child.rows) {
+      const into = merged.rows.find((r) => r.trace === row.trace && r.size.label === row.size.label);
+      if (!into) continue;
+      into.policies.push(...row.policies);
+      into.lruThroughput = Math.max(into.lruThroughput, row.lruThroughput);
+    }
+    for (const label of child.skipped) if (!merged.skipped.includes(label)) merged.skipped.push(label);
+  }
+  const result = merged ?? { rows: [], traces: {}, skipped: [] };
+  return report(result.rows, result.traces, result.skipped, store.policies, store, defaultPolicy, startedAt);
+}
+
+/** Prints the tables and checks, and writes bench/results/hit-ratio.{json,md}. */
+async function report(
+  rows: RowResult[],
+  traces: TraceInfo,
+  skipped: string[],
+  policies: readonly string[],
+  store: StoreUnderTest,
+  defaultPolicy: StoreUnderTest['defaultPolicy'],
+  startedAt: Date,
+): Promise<number> {
+  const isolation = SHARED_PROCESS ? 'all policies in one process' : 'each policy in a process of its own, beside lru-cache in that process';
   const table = mainTable(rows, policies);
   const checks = defaultPolicy && store.createStore ? summarize(rows, defaultPolicy.name) : undefined;
   const checksText = checks ? checksTable(defaultPolicy!.name, defaultPolicy!.source, checks) : 'No default policy known (the package exports none; pass --default NAME): targets not checked.';
   const lruOff = rows.filter((r) => Math.abs(r.lruHitRatio - r.size.referenceLru) > 0.01).map((r) => `${r.trace} @ ${r.size.label}: ${fmt.pct(r.lruHitRatio)} vs README ${fmt.pct(r.size.referenceLru)}`);
   const notes = [
-    'Cells: hit ratio %, difference in points against lru-cache on the same trace and size, and throughput (requests/s) as a ratio to lru-cache timed alternately with it in the same run.',
+    `Cells: hit ratio %, difference in points against lru-cache on the same trace and size, and throughput (requests/s) as a ratio to lru-cache timed alternately with it in the same run (${isolation}).`,
     lruOff.length === 0 ? 'lru-cache reproduces the README\'s reference LRU hit ratio on every row to 0.01 points.' : `lru-cache differs from the README's reference on: ${lruOff.join('; ')}.`,
     ...(skipped.length > 0 ? [`Not measured (time budget): ${skipped.join(', ')}.`] : []),
     ...(store.createStore ? [] : ['The package root exports no createStore: only lru-cache was measured.']),
@@ -365,6 +425,7 @@ async function main(): Promise<number> {
     lruCache: LRU_CACHE_VERSION,
     ...gitState(),
     settings: SETTINGS,
+    isolation,
     defaultPolicy,
     createStoreFrom: store.createStore ? store.source : undefined,
   };
