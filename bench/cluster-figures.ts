@@ -21,7 +21,7 @@
  * Run: `npm run build && node dist/bench/cluster-figures.js [--quick]`. Progress goes to stderr,
  * the markdown table to stdout; JSON and markdown land in bench/results/cluster-figures.{json,md}.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { createInterface } from 'node:readline';
@@ -32,6 +32,7 @@ import { CacheClient, type MemberEvent, type MsetEntry } from '../src/client/cac
 import { defaultPeerConfig, suspicionTimeoutMs } from '../src/config.js';
 import { HashRing } from '../src/ring/hash-ring.js';
 import { hashKey } from '../src/ring/key-hash.js';
+import { gitState } from './git-state.js';
 
 // --- settings -------------------------------------------------------------------------------
 
@@ -1119,20 +1120,6 @@ function observations(r: Results): string[] {
 }
 
 /** The commit measured, and the files of src/ and cli/ that differ from it (the build includes them). */
-function gitState(): { commit: string | undefined; uncommitted: string[] } {
-  const git = (...args: string[]): string =>
-    execFileSync('git', args, { cwd: fileURLToPath(new URL('../../', import.meta.url)), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-  try {
-    const commit = git('rev-parse', '--short', 'HEAD').trim();
-    const uncommitted = git('status', '--porcelain', '--', 'src', 'cli')
-      .split('\n')
-      .filter((line) => line.trim() !== '')
-      .map((line) => line.slice(3));
-    return { commit, uncommitted };
-  } catch {
-    return { commit: undefined, uncommitted: [] };
-  }
-}
 
 // --- main -----------------------------------------------------------------------------------
 

@@ -42,6 +42,7 @@ import { LRUCache } from 'lru-cache';
 import { loadStoreUnderTest, type BenchStore, type StoreUnderTest } from './store-under-test.js';
 import { loadTrace, TRACES, tracesDir, type TraceSize } from './traces/trace-catalogue.js';
 import type { TraceKey } from './traces/trace-key.js';
+import { gitState } from './git-state.js';
 
 // --- settings -------------------------------------------------------------------------------
 
@@ -301,20 +302,6 @@ function checksTable(policy: string, source: string, checks: readonly Check[]): 
   return lines.join('\n');
 }
 
-function gitState(): { commit: string | undefined; uncommitted: string[] } {
-  const git = (...args: string[]): string =>
-    execFileSync('git', args, { cwd: fileURLToPath(new URL('../../', import.meta.url)), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-  try {
-    const commit = git('rev-parse', '--short', 'HEAD').trim();
-    const uncommitted = git('status', '--porcelain', '--', 'src')
-      .split('\n')
-      .filter((line) => line.trim() !== '')
-      .map((line) => line.slice(3));
-    return { commit, uncommitted };
-  } catch {
-    return { commit: undefined, uncommitted: [] };
-  }
-}
 
 // --- main -----------------------------------------------------------------------------------
 

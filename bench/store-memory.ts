@@ -25,7 +25,7 @@
  * Run: `npm run bench:memory [-- --quick]` (node --expose-gc). Progress on stderr, the markdown
  * tables on stdout, JSON and markdown in bench/results/store-memory.{json,md}.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -37,6 +37,7 @@ import WebSocket from 'ws';
 import { defaultPeerConfig } from '../src/config.js';
 import { LocalStore } from '../src/store/local-store.js';
 import { loadStoreUnderTest, type BenchStore, type StoreUnderTest } from './store-under-test.js';
+import { gitState } from './git-state.js';
 
 // --- settings -------------------------------------------------------------------------------
 
@@ -670,20 +671,6 @@ function expiryTable(rows: readonly ExpiryResult[]): string {
   return lines.join('\n');
 }
 
-function gitState(): { commit: string | undefined; uncommitted: string[] } {
-  const git = (...args: string[]): string =>
-    execFileSync('git', args, { cwd: fileURLToPath(new URL('../../', import.meta.url)), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-  try {
-    const commit = git('rev-parse', '--short', 'HEAD').trim();
-    const uncommitted = git('status', '--porcelain', '--', 'src', 'cli')
-      .split('\n')
-      .filter((line) => line.trim() !== '')
-      .map((line) => line.slice(3));
-    return { commit, uncommitted };
-  } catch {
-    return { commit: undefined, uncommitted: [] };
-  }
-}
 
 // --- main -----------------------------------------------------------------------------------
 
