@@ -273,7 +273,7 @@ export class Peer extends EventEmitter<PeerEvents> {
           for (const record of list) this.members.apply(record);
           return undefined;
         },
-        handler: (op, body, link) => this.onPeerRequest(op, body, link),
+        handler: (op, body) => this.onPeerRequest(op, body),
         onGossip: (records) => {
           for (const record of records) this.members.apply(record);
         },
@@ -461,7 +461,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     }
   }
 
-  private async onPeerRequest(op: PeerOpName, rawBody: unknown, _link: PeerLink): Promise<unknown> {
+  private async onPeerRequest(op: PeerOpName, rawBody: unknown): Promise<unknown> {
     const body = parseOpBody(op, rawBody);
     if (body === undefined) throw new CacheError('BAD_REQUEST', `malformed ${op} request`);
     switch (op) {

@@ -36,16 +36,16 @@ export class ClientSession {
   private watching = false;
   private readonly onMember = (change: MemberChange): void => {
     const { id, url, state, incarnation } = change.member;
-    this.push(encodeEvent('member', { peer: { id, url, state, incarnation }, state }));
+    this.send(encodeEvent('member', { peer: { id, url, state, incarnation }, state }));
   };
   private readonly onRing = (ring: RingView): void => {
-    this.push(encodeEvent('ring', { ring }));
+    this.send(encodeEvent('ring', { ring }));
   };
   private readonly onRebalanceStart = (): void => {
-    this.push(encodeEvent('rebalance', { peer: this.host.selfId, phase: 'start' }));
+    this.send(encodeEvent('rebalance', { peer: this.host.selfId, phase: 'start' }));
   };
   private readonly onRebalanceDone = (report: RebalanceReport): void => {
-    this.push(encodeEvent('rebalance', { peer: this.host.selfId, phase: 'done', report }));
+    this.send(encodeEvent('rebalance', { peer: this.host.selfId, phase: 'done', report }));
   };
 
   constructor(
@@ -152,9 +152,5 @@ export class ClientSession {
 
   private send(text: string): void {
     if (this.socket.readyState === 1) this.socket.send(text);
-  }
-
-  private push(text: string): void {
-    this.send(text);
   }
 }
