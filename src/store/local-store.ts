@@ -157,22 +157,21 @@ export class LocalStore {
    */
   get(key: string): StoredEntry | undefined {
     const slot = this.engine.slotOf(key);
-    if (slot === -1) return undefined;
-    const entry = this.engine.valueAt(slot);
-    // Only entries with a TTL pay for a clock read.
-    if (entry.expiresAt !== 0 && entry.expiresAt <= this.now()) {
-      this.expire(slot, entry);
-      return undefined;
-    }
-    if (entry.value !== null) this.engine.touch(slot);
+    const entry = this.liveAt(slot);
+    if (entry !== undefined && entry.value !== null) this.engine.touch(slot);
     return entry;
   }
 
   /** Like {@link get} but leaves the eviction policy's recency alone. */
   peek(key: string): StoredEntry | undefined {
-    const slot = this.engine.slotOf(key);
+    return this.liveAt(this.engine.slotOf(key));
+  }
+
+  /** The entry in `slot` (-1 = none) unless it has expired, in which case it is reclaimed. */
+  private liveAt(slot: number): StoredEntry | undefined {
     if (slot === -1) return undefined;
     const entry = this.engine.valueAt(slot);
+    // Only entries with a TTL pay for a clock read.
     if (entry.expiresAt !== 0 && entry.expiresAt <= this.now()) {
       this.expire(slot, entry);
       return undefined;

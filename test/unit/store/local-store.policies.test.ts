@@ -4,8 +4,8 @@ import { CacheError } from '../../../src/errors.js';
 import type { Version } from '../../../src/hlc.js';
 import { DEFAULT_EVICTION_POLICY, EVICTION_POLICIES, type EvictionPolicyName } from '../../../src/store/create-store.js';
 import { entryBytes, type StoredEntry } from '../../../src/store/entry.js';
-import type { ExpiryIndex } from '../../../src/store/expiry-index.js';
 import { LocalStore } from '../../../src/store/local-store.js';
+import { expectConsistent } from '../../support/local-store-invariants.js';
 
 const T0 = 1_700_000_000_000;
 const TOMBSTONE_TTL = 60_000;
@@ -25,28 +25,6 @@ function makeStore(policy: EvictionPolicyName, maxBytes: number) {
   return { store, clock };
 }
 
-/** The byte, count and expiry-index invariants, recomputed from the entries (see local-store.test.ts). */
-function expectConsistent(store: LocalStore): void {
-  let sum = 0;
-  let values = 0;
-  let entries = 0;
-  let scheduled = 0;
-  for (const key of store.keys()) {
-    const entry = store.peek(key);
-    if (entry === undefined) continue;
-    sum += entryBytes(key, entry.value);
-    entries += 1;
-    if (entry.value !== null) values += 1;
-    if (entry.expiresAt !== 0) scheduled += 1;
-  }
-  const index = (store as unknown as { expiry: ExpiryIndex }).expiry;
-  expect(index.size - index.staleCount).toBe(scheduled);
-  expect(store.bytes).toBe(sum);
-  expect(store.bytes).toBeLessThanOrEqual(store.maxBytes);
-  expect(store.size).toBe(entries);
-  expect(store.liveCount).toBe(values);
-  expect(store.stats()).toMatchObject({ entries, values, tombstones: entries - values, bytes: sum });
-}
 
 function codeOf(fn: () => unknown): string | undefined {
   try {

@@ -3,9 +3,9 @@ import { CacheError } from '../../../src/errors.js';
 import type { Version } from '../../../src/hlc.js';
 import { ENTRY_OVERHEAD_BYTES, entryBytes, isTombstone, type StoredEntry } from '../../../src/store/entry.js';
 import type { EvictionPolicyName } from '../../../src/store/create-store.js';
-import type { ExpiryIndex } from '../../../src/store/expiry-index.js';
 import { LocalStore } from '../../../src/store/local-store.js';
 import { mulberry32 as rng } from '../../support/seeded-random.js';
+import { expectConsistent } from '../../support/local-store-invariants.js';
 
 const T0 = 1_700_000_000_000;
 const TOMBSTONE_TTL = 60_000;
@@ -35,33 +35,6 @@ function makeStore(options: { maxBytes?: number; policy?: EvictionPolicyName } =
   return { store, clock };
 }
 
-/**
- * Checks the byte and count invariants without trusting the store's counters: every key is
- * peeked (which reclaims expired entries, adjusting the counters as it goes) and the remaining
- * entries are summed independently.
- */
-function expectConsistent(store: LocalStore): void {
-  let sum = 0;
-  let values = 0;
-  let entries = 0;
-  let scheduled = 0;
-  for (const key of store.keys()) {
-    const entry = store.peek(key);
-    if (entry === undefined) continue;
-    sum += entryBytes(key, entry.value);
-    entries += 1;
-    if (entry.value !== null) values += 1;
-    if (entry.expiresAt !== 0) scheduled += 1;
-  }
-  // The expiry index's stale count is exact when the store reports every removal to it.
-  const index = (store as unknown as { expiry: ExpiryIndex }).expiry;
-  expect(index.size - index.staleCount).toBe(scheduled);
-  expect(store.bytes).toBe(sum);
-  expect(store.size).toBe(entries);
-  expect(store.liveCount).toBe(values);
-  const stats = store.stats();
-  expect(stats).toMatchObject({ entries, values, tombstones: entries - values, bytes: sum, maxBytes: store.maxBytes });
-}
 
 describe('entryBytes', () => {
   it('charges the overhead plus 2 bytes per UTF-16 code unit of key and value', () => {
