@@ -59,6 +59,11 @@ export interface PeerConfig {
   maxValueBytes: number;
   /** Largest WebSocket frame accepted from a client or peer; larger frames close the socket with 1009. Default 16 MiB. */
   maxFrameBytes: number;
+  /**
+   * Requests one client socket may have unanswered; beyond it the socket is not read until half
+   * are answered (backpressure on clients that pipeline without reading). Default 4096.
+   */
+  maxInFlightPerClient: number;
   /** Deadline of a client request at the peer that received it, forwarding included. Default 5000 ms. */
   requestTimeoutMs: number;
   /**
@@ -134,6 +139,7 @@ export function defaultPeerConfig(): PeerConfig {
     maxKeyBytes: 1024,
     maxValueBytes: 1024 * 1024,
     maxFrameBytes: 16 * 1024 * 1024,
+    maxInFlightPerClient: 4096,
     requestTimeoutMs: 5000,
     peerRequestTimeoutMs: 2000,
     probeIntervalMs: 500,
@@ -227,6 +233,7 @@ export const PEER_OPTIONS: readonly OptionSpec[] = [
   option('maxKeyBytes', 'max-key-bytes', 'bytes', 'largest key (bytes)'),
   option('maxValueBytes', 'max-value-bytes', 'bytes', 'largest value as JSON text (bytes)'),
   option('maxFrameBytes', 'max-frame-bytes', 'bytes', 'largest WebSocket frame (bytes)'),
+  option('maxInFlightPerClient', 'max-in-flight-per-client', 'integer', 'unanswered requests per client socket before it is no longer read'),
   option('requestTimeoutMs', 'request-timeout', 'ms', 'deadline of a client request (ms)'),
   option('peerRequestTimeoutMs', 'peer-request-timeout', 'ms', 'deadline of one peer-link request (ms)'),
   option('probeIntervalMs', 'probe-interval', 'ms', 'SWIM probe period (ms)'),
@@ -294,6 +301,7 @@ const configSchema = z
     maxKeyBytes: positiveInt,
     maxValueBytes: positiveInt,
     maxFrameBytes: z.number().int().min(1024),
+    maxInFlightPerClient: positiveInt,
     requestTimeoutMs: positiveInt,
     peerRequestTimeoutMs: positiveInt,
     probeIntervalMs: positiveInt,

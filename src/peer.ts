@@ -504,6 +504,7 @@ export class Peer extends EventEmitter<PeerEvents> {
         new ClientSession(ws, {
           limits: this.config,
           requestTimeoutMs: this.config.requestTimeoutMs,
+          maxInFlight: this.config.maxInFlightPerClient,
           coordinator: this.coordinator,
           events: this,
           selfId: this.id,

@@ -4,7 +4,8 @@
  *
  * Bad input never crashes the peer: garbage bytes and invalid JSON get a `BAD_REQUEST` reply
  * with id null, unknown ops `UNKNOWN_OP`, oversized keys and values `TOO_LARGE`; a frame over
- * `maxFrameBytes` is refused by ws itself, which closes the socket with 1009.
+ * `maxFrameBytes` is refused by ws itself, which closes the socket with 1009. A client with more
+ * than `maxInFlight` requests unanswered is not read until half of them are answered.
  */
 import type WebSocket from 'ws';
 import { CacheError, toCacheError } from '../errors.js';
@@ -17,12 +18,17 @@ import type { RingView } from '../ring/ring-view.js';
 import type { MemberChange } from '../membership/member-list.js';
 import type { RebalanceReport } from '../replication/rebalancer.js';
 
+/** Reading resumes only once less than this many reply bytes wait in the socket's buffer. */
+const REPLY_BUFFER_HIGH_WATER = 8 * 1024 * 1024;
+
 /** What a session needs from its peer. */
 export interface ClientSessionHost {
   /** Id of the peer serving this session. */
   selfId: string;
   limits: RequestLimits;
   requestTimeoutMs: number;
+  /** Requests in flight on one socket beyond which it is no longer read (PeerConfig.maxInFlightPerClient). */
+  maxInFlight: number;
   coordinator: Coordinator;
   events: PeerEventSource;
   ringView(): RingView;
@@ -34,6 +40,8 @@ export interface ClientSessionHost {
 /** Serves one client socket until it closes. */
 export class ClientSession {
   private watching = false;
+  /** Requests received and not yet answered. */
+  private inFlight = 0;
   private readonly onMember = (change: MemberChange): void => {
     const { id, url, state, incarnation } = change.member;
     this.send(encodeEvent('member', { peer: { id, url, state, incarnation }, state }));
@@ -54,12 +62,23 @@ export class ClientSession {
   ) {
     socket.on('message', (data, isBinary) => {
       const text = isBinary || typeof data !== 'string' ? data.toString() : data;
-      void this.handle(text);
+      this.inFlight++;
+      // Backpressure: a client that pipelines without reading its replies stops being read
+      // (TCP pushes back on it) instead of growing this peer's memory without bound.
+      if (this.inFlight >= this.host.maxInFlight && !this.socket.isPaused) this.socket.pause();
+      void this.handle(text).finally(() => this.settled());
     });
     socket.on('close', () => this.unwatch());
     socket.on('error', () => {
       // ws emits 'close' after 'error' (e.g. 1009 for an oversized frame); nothing else to do.
     });
+  }
+
+  private settled(): void {
+    this.inFlight--;
+    if (this.socket.isPaused && this.inFlight <= this.host.maxInFlight / 2 && this.socket.bufferedAmount < REPLY_BUFFER_HIGH_WATER) {
+      this.socket.resume();
+    }
   }
 
   private async handle(text: string): Promise<void> {
