@@ -32,7 +32,7 @@ import { CacheClient, type MemberEvent, type MsetEntry } from '../src/client/cac
 import { defaultPeerConfig, suspicionTimeoutMs } from '../src/config.js';
 import { HashRing } from '../src/ring/hash-ring.js';
 import { hashKey } from '../src/ring/key-hash.js';
-import { gitState } from './git-state.js';
+import { benchStart, progress, runMeta, runSection } from './bench-run.js';
 
 // --- settings -------------------------------------------------------------------------------
 
@@ -75,11 +75,7 @@ const REPLICAS = DEFAULTS.replicas;
 
 // --- small helpers --------------------------------------------------------------------------
 
-const benchStart = performance.now();
 
-function progress(message: string): void {
-  process.stderr.write(`[${((performance.now() - benchStart) / 1000).toFixed(1).padStart(6)} s] ${message}\n`);
-}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -1119,24 +1115,13 @@ function observations(r: Results): string[] {
   return notes;
 }
 
-/** The commit measured, and the files of src/ and cli/ that differ from it (the build includes them). */
 
 // --- main -----------------------------------------------------------------------------------
 
-async function runSection<T>(name: string, label: string, body: () => T | Promise<T>, errors: Record<string, string>): Promise<T | undefined> {
-  if (interrupted) return undefined;
-  currentSection = name;
-  progress(`${label}...`);
-  const started = performance.now();
-  try {
-    const result = await body();
-    progress(`${label}: done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-    return result;
-  } catch (error) {
-    errors[name] = error instanceof Error ? error.message : String(error);
-    progress(`${label}: FAILED: ${errors[name]}`);
-    return undefined;
-  }
+/** A section of this run; it also tells the interrupt handler which section was running. */
+function section<T>(name: string, label: string, body: () => T | Promise<T>, errors: Record<string, string>): Promise<T | undefined> {
+  if (!interrupted) currentSection = name;
+  return runSection(name, body, errors, { label, interrupted: () => interrupted !== undefined });
 }
 
 async function main(): Promise<number> {
@@ -1144,11 +1129,11 @@ async function main(): Promise<number> {
   progress(`cluster figures (${QUICK ? 'quick' : 'full'} mode), node ${process.version}, ${os.cpus().length} CPUs`);
   const errors: Record<string, string> = {};
   const results: Results = {};
-  results.detection = await runSection('detection', '1. failure detection at default settings', failureDetection, errors);
-  results.movement = await runSection('movement', '2a. keys moved on the ring, 3 -> 4 peers', ringMovement, errors);
-  results.rebalance = await runSection('rebalance', '2b. rebalance on a real cluster, 3 -> 4 peers', rebalance, errors);
-  results.balance = await runSection('balance', '3. balance of ownership', balance, errors);
-  results.latency = await runSection('latency', '4. local vs forwarded get latency', latency, errors);
+  results.detection = await section('detection', '1. failure detection at default settings', failureDetection, errors);
+  results.movement = await section('movement', '2a. keys moved on the ring, 3 -> 4 peers', ringMovement, errors);
+  results.rebalance = await section('rebalance', '2b. rebalance on a real cluster, 3 -> 4 peers', rebalance, errors);
+  results.balance = await section('balance', '3. balance of ownership', balance, errors);
+  results.latency = await section('latency', '4. local vs forwarded get latency', latency, errors);
   await cleanup();
   if (interrupted) return 130;
 
@@ -1156,14 +1141,7 @@ async function main(): Promise<number> {
   const table = markdownTable(rows);
   const notes = observations(results);
   const meta = {
-    mode: QUICK ? 'quick' : 'full',
-    startedAt: startedAt.toISOString(),
-    durationS: Math.round((performance.now() - benchStart) / 100) / 10,
-    node: process.version,
-    platform: `${os.platform()} ${os.arch()}`,
-    cpus: os.cpus().length,
-    cpuModel: os.cpus()[0]?.model,
-    ...gitState(),
+    ...runMeta(QUICK, startedAt),
     settings: SETTINGS,
     peerDefaults: { probeIntervalMs: DEFAULTS.probeIntervalMs, probeTimeoutMs: DEFAULTS.probeTimeoutMs, suspicionMult: DEFAULTS.suspicionMult, suspicionMinMs: DEFAULTS.suspicionMinMs, vnodes: DEFAULTS.vnodes, replicas: DEFAULTS.replicas },
   };

@@ -42,7 +42,7 @@ import { LRUCache } from 'lru-cache';
 import { loadStoreUnderTest, type BenchStore, type StoreUnderTest } from './store-under-test.js';
 import { loadTrace, TRACES, tracesDir, type TraceSize } from './traces/trace-catalogue.js';
 import type { TraceKey } from './traces/trace-key.js';
-import { gitState } from './git-state.js';
+import { benchStart, progress, runMeta } from './bench-run.js';
 
 // --- settings -------------------------------------------------------------------------------
 
@@ -88,11 +88,7 @@ const LRU_CACHE_VERSION = '11';
 
 // --- helpers --------------------------------------------------------------------------------
 
-const benchStart = performance.now();
 
-function progress(message: string): void {
-  process.stderr.write(`[${((performance.now() - benchStart) / 1000).toFixed(1).padStart(6)} s] ${message}\n`);
-}
 
 /** The cache operations a replay uses. */
 interface ReplayCache {
@@ -402,15 +398,8 @@ async function report(
   ];
 
   const meta = {
-    mode: QUICK ? 'quick' : 'full',
-    startedAt: startedAt.toISOString(),
-    durationS: Math.round((performance.now() - benchStart) / 100) / 10,
-    node: process.version,
-    platform: `${os.platform()} ${os.arch()}`,
-    cpus: os.cpus().length,
-    cpuModel: os.cpus()[0]?.model,
+    ...runMeta(QUICK, startedAt),
     lruCache: LRU_CACHE_VERSION,
-    ...gitState(),
     settings: SETTINGS,
     isolation,
     defaultPolicy,

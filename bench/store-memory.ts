@@ -37,7 +37,7 @@ import WebSocket from 'ws';
 import { defaultPeerConfig } from '../src/config.js';
 import { LocalStore } from '../src/store/local-store.js';
 import { loadStoreUnderTest, type BenchStore, type StoreUnderTest } from './store-under-test.js';
-import { gitState } from './git-state.js';
+import { progress, runMeta, runSection } from './bench-run.js';
 
 // --- settings -------------------------------------------------------------------------------
 
@@ -70,11 +70,7 @@ const MB = 1024 * 1024;
 
 // --- helpers --------------------------------------------------------------------------------
 
-const benchStart = performance.now();
 
-function progress(message: string): void {
-  process.stderr.write(`[${((performance.now() - benchStart) / 1000).toFixed(1).padStart(6)} s] ${message}\n`);
-}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -671,22 +667,10 @@ function expiryTable(rows: readonly ExpiryResult[]): string {
   return lines.join('\n');
 }
 
-
 // --- main -----------------------------------------------------------------------------------
 
-async function section<T>(name: string, body: () => T | Promise<T>, errors: Record<string, string>): Promise<T | undefined> {
-  if (interrupted) return undefined;
-  progress(`${name}...`);
-  const started = performance.now();
-  try {
-    const result = await body();
-    progress(`${name}: done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-    return result;
-  } catch (error) {
-    errors[name] = error instanceof Error ? error.message : String(error);
-    progress(`${name}: FAILED: ${errors[name]}`);
-    return undefined;
-  }
+function section<T>(name: string, body: () => T | Promise<T>, errors: Record<string, string>): Promise<T | undefined> {
+  return runSection(name, body, errors, { interrupted: () => interrupted !== undefined });
 }
 
 async function main(): Promise<number> {
@@ -731,14 +715,7 @@ async function main(): Promise<number> {
   ];
   const text = parts.join('\n');
   const meta = {
-    mode: QUICK ? 'quick' : 'full',
-    startedAt: startedAt.toISOString(),
-    durationS: Math.round((performance.now() - benchStart) / 100) / 10,
-    node: process.version,
-    platform: `${os.platform()} ${os.arch()}`,
-    cpus: os.cpus().length,
-    cpuModel: os.cpus()[0]?.model,
-    ...gitState(),
+    ...runMeta(QUICK, startedAt),
     settings: SETTINGS,
     createStoreFrom: store.createStore ? store.source : undefined,
     policies: store.policies,
