@@ -123,7 +123,7 @@ describe.each(EVICTION_POLICIES)('LocalStore with policy %s', (policy) => {
         expectConsistent(store);
         if (policy === 'none') expect(store.stats().evictions).toBe(0);
       }),
-      { numRuns: 150 },
+      { numRuns: Number(process.env.RINGCACHE_PROPERTY_RUNS ?? 150) },
     );
   });
 
