@@ -15,6 +15,7 @@
 import { EventEmitter } from 'eventemitter3';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { WebSocketServer } from 'ws';
 import type WebSocket from 'ws';
 import type { PeerConfig } from './config.js';
@@ -90,9 +91,12 @@ export class Peer extends EventEmitter<PeerEvents> {
   private housekeepingTimer: ReturnType<typeof setInterval> | undefined;
   private lastPushPull = Date.now();
   private readonly stopController = new AbortController();
+  /** Event-loop delay since start (perf_hooks, 10 ms resolution sampling timer), reported in stats. */
+  private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
 
   private constructor(config: Readonly<PeerConfig>, logger: Logger) {
     super();
+    this.loopDelay.enable();
     this.config = config;
     this.logger = logger;
     this.clock = new HybridLogicalClock(config.id);
@@ -170,6 +174,7 @@ export class Peer extends EventEmitter<PeerEvents> {
       ring: { epoch: this.epoch, checksum: this.ringState.checksum, size: this.ringState.size },
       links: this.links.connectedIds().length,
       clients: this.clients.size,
+      process: processFigures(this.loopDelay),
     };
   }
 
@@ -232,6 +237,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.serving = false;
     this.stopController.abort();
     if (this.housekeepingTimer) clearInterval(this.housekeepingTimer);
+    this.loopDelay.disable();
     this.detector?.stop();
     await this.rebalancer?.stop();
     this.store.stopExpirySweeper();
@@ -539,4 +545,23 @@ export class Peer extends EventEmitter<PeerEvents> {
 function urlHost(host: string): string {
   if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
   return host.includes(':') ? `[${host}]` : host;
+}
+
+/**
+ * Process-level figures for stats: CPU time (user/system, ms, since the process started), heap
+ * and RSS (bytes), and event-loop delay since the peer started (ms: p50, p99, max; measured by
+ * perf_hooks.monitorEventLoopDelay, so stalls shorter than its ~10 ms sampling show up as delay
+ * of the next sample, not lost).
+ */
+function processFigures(loopDelay: IntervalHistogram): Record<string, unknown> {
+  const cpu = process.cpuUsage();
+  const memory = process.memoryUsage();
+  const ms = (ns: number): number => Math.round(ns / 1e4) / 100;
+  return {
+    cpuUserMs: Math.round(cpu.user / 1000),
+    cpuSystemMs: Math.round(cpu.system / 1000),
+    rssBytes: memory.rss,
+    heapUsedBytes: memory.heapUsed,
+    eventLoopDelayMs: { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max) },
+  };
 }
