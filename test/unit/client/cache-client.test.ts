@@ -50,7 +50,10 @@ class StandInPeer {
   readonly store = new Map<string, { value: unknown; expiresAt?: number }>();
   readonly sockets = new Set<WebSocket>();
   readonly watchers = new Set<WebSocket>();
+  /** Every request received, batched or not, in order. */
   readonly received: Frame[] = [];
+  /** Every frame received as parsed: a request object, or an array of them (a batch frame). */
+  readonly frames: Array<Frame | Frame[]> = [];
   intercept: Intercept | undefined;
   /** Members reported by `ring`; the stand-in itself by default. */
   ringPeers: RingPeer[];
@@ -109,11 +112,29 @@ class StandInPeer {
   }
 
   private onMessage(socket: WebSocket, text: string): void {
-    const frame = JSON.parse(text) as Frame;
-    this.received.push(frame);
-    const reply: Reply = (body) => {
-      if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ id: frame.id, ...body }));
+    const parsed = JSON.parse(text) as Frame | Frame[];
+    this.frames.push(parsed);
+    const send = (body: unknown): void => {
+      if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(body));
     };
+    if (!Array.isArray(parsed)) {
+      this.handle(parsed, socket, (body) => send({ id: parsed.id, ...body }));
+      return;
+    }
+    // A batch frame: one array of replies, in request order, once every request is answered.
+    const replies = new Array<Record<string, unknown> | undefined>(parsed.length);
+    let missing = parsed.length;
+    parsed.forEach((frame, index) => {
+      this.handle(frame, socket, (body) => {
+        if (replies[index] !== undefined) return;
+        replies[index] = { id: frame.id, ...body };
+        if (--missing === 0) send(replies);
+      });
+    });
+  }
+
+  private handle(frame: Frame, socket: WebSocket, reply: Reply): void {
+    this.received.push(frame);
     if (this.intercept?.(frame, reply, socket)) return;
     this.serve(frame, reply, socket);
   }
@@ -260,7 +281,8 @@ describe('CacheClient requests', () => {
 
   it('sends increasing numeric ids and correlates replies that arrive out of order', async () => {
     const peer = await startPeer();
-    const client = await connect(peer.url, { discoverPeers: false });
+    // Unbatched, so that each request is a frame of its own that the stand-in can answer in any order.
+    const client = await connect(peer.url, { discoverPeers: false, batching: false });
     for (const key of ['a', 'b', 'c']) peer.store.set(key, { value: `value of ${key}` });
     const held: Array<() => void> = [];
     peer.intercept = (frame, reply) => {
