@@ -362,6 +362,16 @@ export class CacheClient extends EventEmitter<CacheClientEvents> {
     return [...this.seeds, ...this.discovered];
   }
 
+  /**
+   * The URLs of every open connection: the failover connection's first, then (with
+   * `routing: 'ring'`) the direct ones to primaries.
+   */
+  get connectedUrls(): string[] {
+    const urls = this.main?.isOpen ? [this.main.url] : [];
+    for (const [url, peer] of this.direct) if (peer.link?.isOpen && !urls.includes(url)) urls.push(url);
+    return urls;
+  }
+
   /** Requests issued and not yet settled (queued ones included). */
   get pendingCount(): number {
     return this.pending.size;
