@@ -651,6 +651,7 @@ export class CacheClient extends EventEmitter<CacheClientEvents> {
    * waits for the failover connection to open.
    */
   private dispatch(pending: PendingRequest): void {
+    if (this.state === 'closed') return;
     const link = this.pickLink(pending.route);
     pending.link = link;
     // A direct link still connecting takes its requests when it opens.
