@@ -185,8 +185,10 @@ export interface CacheClientOptions {
    * Auto-pipelining: the requests issued in one tick for the same connection are written as one
    * batch frame (a JSON array of up to 1024 requests; a lone request stays a plain frame) and
    * their replies come back as one array. Calls behave exactly as unbatched ones (deadline,
-   * signal, errors, per request); only the framing changes. Needs peers that accept batch frames.
-   * Default true.
+   * signal, errors, per request); only the framing changes, and with it latency: the peer answers
+   * a batch once all of it is done, so a slow request (a forward to a dead peer) holds back the
+   * replies of the others in its batch. Needs peers that accept batch frames of 1024 requests
+   * (protocol version 2, `maxBatchRequests` at its default). Default true.
    */
   batching?: boolean;
 }
