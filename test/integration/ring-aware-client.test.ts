@@ -1,13 +1,14 @@
 /**
- * `routing: 'ring'` against real in-process peers: every key goes straight to its primary (the
- * peers forward nothing), and through a join and the crash of a peer every call either succeeds
- * or fails with a typed error, after which the client routes by the new ring again.
+ * `routing: 'ring'` against real peers: every key goes straight to its primary (the peers forward
+ * nothing), and through a join and a kill -9 of a peer process every call either succeeds or
+ * fails with a typed error, after which the client routes by the new ring again.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { CacheClient } from '../../src/client/cache-client.js';
 import { testPeerConfig } from '../../src/config.js';
 import { CacheError, isErrorCode } from '../../src/errors.js';
 import { Peer } from '../../src/peer.js';
+import { FAST_FLAGS, killAll, startPeerProcess, type PeerProcess } from '../support/peer-process.js';
 import { waitFor } from '../support/wait-for.js';
 
 const base = testPeerConfig();
@@ -83,59 +84,82 @@ describe('CacheClient with routing ring', () => {
     expect(forwarded(a) - aBefore).toBeGreaterThan(300);
   });
 
-  it('through a join and a crash every call succeeds or fails typed; then it routes by the new ring', async () => {
-    const a = await startPeer('a');
-    const b = await startPeer('b', a);
-    const c = await startPeer('c', a);
-    const client = await CacheClient.connect([a.advertisedUrl, b.advertisedUrl], { routing: 'ring', timeoutMs: 3000 });
-    clients.push(client);
-    await ringsAgree(client, [a, b, c], 3);
-
-    // Load: 8 workers, each writing and reading its own keys until told to stop (bounded in count and time).
-    let running = true;
-    let succeeded = 0;
-    const failures: unknown[] = [];
-    const deadline = Date.now() + 30_000;
-    const workers = Array.from({ length: 8 }, async (_, w) => {
-      for (let i = 0; running && i < 20_000 && Date.now() < deadline; i++) {
-        const key = `load:${w}:${i % 50}`;
-        try {
-          await client.set(key, i);
-          await client.get(key);
-          succeeded++;
-        } catch (error) {
-          failures.push(error);
-        }
+  it('through a join and a kill -9 every call succeeds or fails typed; then it routes by the new ring', async () => {
+    const procs: PeerProcess[] = [];
+    const observers = new Map<string, CacheClient>();
+    /** One routing-'peer' client per peer process, to read its own stats. */
+    const statsOf = async (peer: PeerProcess): Promise<{ ring: { checksum: string; size: number }; coordinator: { forwarded: number } }> => {
+      let observer = observers.get(peer.id);
+      if (!observer) {
+        observer = await CacheClient.connect(peer.url, { discoverPeers: false });
+        observers.set(peer.id, observer);
       }
-    });
+      return (await observer.stats()) as never;
+    };
+    const agree = async (client: CacheClient, live: PeerProcess[]): Promise<void> => {
+      await waitFor(async () => {
+        const rings = await Promise.all(live.map(async (peer) => (await statsOf(peer)).ring));
+        return rings.every((ring) => ring.size === live.length && ring.checksum === client.ringChecksum);
+      }, 15_000, `the peers and the client to agree on a ${live.length}-peer ring`);
+    };
+    let client: CacheClient | undefined;
+    let running = true;
+    let workers: Array<Promise<void>> = [];
     try {
+      procs.push(await startPeerProcess(['--id', 'a', ...FAST_FLAGS]));
+      procs.push(await startPeerProcess(['--id', 'b', '--bootstrap', procs[0]!.url, ...FAST_FLAGS]));
+      procs.push(await startPeerProcess(['--id', 'c', '--bootstrap', procs[0]!.url, ...FAST_FLAGS]));
+      client = await CacheClient.connect([procs[0]!.url, procs[1]!.url], { routing: 'ring', timeoutMs: 3000 });
+      await agree(client, procs);
+
+      // Load: 8 workers, each writing and reading its own keys until told to stop (bounded in count and time).
+      let succeeded = 0;
+      const failures: unknown[] = [];
+      const deadline = Date.now() + 40_000;
+      const loaded = client;
+      workers = Array.from({ length: 8 }, async (_, w) => {
+        for (let i = 0; running && i < 50_000 && Date.now() < deadline; i++) {
+          const key = `load:${w}:${i % 50}`;
+          try {
+            await loaded.set(key, i);
+            await loaded.get(key);
+            succeeded++;
+          } catch (error) {
+            failures.push(error);
+          }
+        }
+      });
       await waitFor(() => succeeded > 200, 10_000, 'load to flow');
-      const d = await startPeer('d', b);
-      await ringsAgree(client, [a, b, c, d], 4);
+      procs.push(await startPeerProcess(['--id', 'd', '--bootstrap', procs[1]!.url, ...FAST_FLAGS]));
+      await agree(client, procs);
       const afterJoin = succeeded;
       await waitFor(() => succeeded > afterJoin + 200, 10_000, 'load to flow on the four-peer ring');
 
-      // A crash, as far as the others can tell: c's sockets drop, with no leave announcement.
-      await c.stop();
-      peers.splice(peers.indexOf(c), 1);
-      await ringsAgree(client, [a, b, d], 3);
-      const afterCrash = succeeded;
-      await waitFor(() => succeeded > afterCrash + 200, 10_000, 'load to flow after the crash');
+      const victim = procs.splice(2, 1)[0]!;
+      victim.child.kill('SIGKILL');
+      await victim.exited;
+      await agree(client, procs);
+      const afterKill = succeeded;
+      await waitFor(() => succeeded > afterKill + 200, 10_000, 'load to flow after the kill');
+      running = false;
+      await Promise.all(workers);
+      for (const failure of failures) {
+        expect(failure).toBeInstanceOf(CacheError);
+        expect(isErrorCode((failure as CacheError).code)).toBe(true);
+        expect(['UNAVAILABLE', 'TIMEOUT']).toContain((failure as CacheError).code);
+      }
+
+      // Settled on the new ring: straight to the primaries again.
+      const before = await Promise.all(procs.map(async (peer) => (await statsOf(peer)).coordinator.forwarded));
+      await writeAndRead(client, 'after', 600);
+      const after = await Promise.all(procs.map(async (peer) => (await statsOf(peer)).coordinator.forwarded));
+      expect(after).toEqual(before);
+      expect(client.connectedUrls.sort()).toEqual(procs.map((peer) => new URL(peer.url).href).sort());
     } finally {
       running = false;
       await Promise.all(workers);
+      await Promise.all([client, ...observers.values()].map((c) => c?.close()));
+      await killAll(procs);
     }
-    for (const failure of failures) {
-      expect(failure).toBeInstanceOf(CacheError);
-      expect(isErrorCode((failure as CacheError).code)).toBe(true);
-      expect(['UNAVAILABLE', 'TIMEOUT']).toContain((failure as CacheError).code);
-    }
-
-    // Settled on the new ring: straight to the primaries again.
-    const live = peers.filter((peer) => peer.id !== 'c');
-    const before = live.map(forwarded);
-    await writeAndRead(client, 'after', 600);
-    expect(live.map(forwarded)).toEqual(before);
-    expect(client.connectedUrls.sort()).toEqual(live.map((peer) => new URL(peer.advertisedUrl).href).sort());
   });
 });
