@@ -13,8 +13,8 @@
  * ring ({@link ClientRing}) and sends each key operation to the key's primary over a connection
  * of its own, falling back to any connected peer (which forwards) when that connection is down.
  *
- * Batching (`batching` option): the requests issued in one tick for one socket are written as
- * one batch frame ({@link FrameBatcher}), as ioredis's auto-pipelining does.
+ * Batching (`batching` option): the requests issued in one event-loop turn for one socket are
+ * written as one batch frame ({@link FrameBatcher}), as ioredis's auto-pipelining does.
  *
  * Habits taken from ioredis's cluster client: status changes go through one `setStatus()` that
  * emits; the peers' URLs and the ring are learnt from the peers (as ioredis learns the slot map)
@@ -182,7 +182,7 @@ export interface CacheClientOptions {
    */
   routing?: 'peer' | 'ring';
   /**
-   * Auto-pipelining: the requests issued in one tick for the same connection are written as one
+   * Auto-pipelining: the requests issued in one event-loop turn for the same connection are written as one
    * batch frame (a JSON array of up to 1024 requests; a lone request stays a plain frame) and
    * their replies come back as one array. Calls behave exactly as unbatched ones (deadline,
    * signal, errors, per request); only the framing changes, and with it latency: the peer answers
@@ -235,14 +235,17 @@ const DIRECT_CONNECT_MAX_MS = 1000;
 /** Operations on one `key`, routed to its primary with `routing: 'ring'`. */
 const KEY_OPS: ReadonlySet<string> = new Set(['get', 'set', 'del', 'expire', 'ttl', 'incr']);
 /**
- * When a batch is written: `process.nextTick` (Node; a microtask in browsers). Measured against
- * a bare ws + Map server answering batch frames, C=50 clients x P=16 loops of `await get()`
- * whose continuations take 0-3 extra awaits: `tick` kept 16 requests per frame where a plain
- * microtask split them to 4.1, for 2.4-3.3x the throughput and 0.4-0.5x the server CPU per GET.
- * With equal await depths the two tie (16 per frame), and `setImmediate` (not in browsers) was
- * no better: C=1 P=1 p50 within noise of unbatched for all three.
+ * When a batch is written: `setImmediate` in Node (a microtask in browsers). Measured with
+ * C=50 clients x P=16 loops of `await get()` (requests per frame at the peers):
+ * - one socket each, equal await depths: 16 for `immediate`, `tick` and `microtask` alike;
+ * - one socket each, continuations taking 0-3 extra awaits (bare ws + Map server): 16 for `tick`,
+ *   4.1 for `microtask` (2.4-3.3x fewer ops/s, 2x the server CPU per GET);
+ * - `routing: 'ring'` over three peers (a client's loops spread over three sockets whose replies
+ *   arrive apart): 4.2 for `immediate`, 2.5 for `tick`.
+ * At C=1 P=1 the p50 of `immediate` and `tick` did not differ beyond the noise (90 vs 95 us,
+ * medians of 6 runs on a loaded 2-core machine).
  */
-const FLUSH_TIMING: FlushTiming = 'tick';
+const FLUSH_TIMING: FlushTiming = 'immediate';
 
 /**
  * Delay before reconnect attempt number `failures` (0 after a dropped connection):

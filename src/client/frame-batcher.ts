@@ -1,6 +1,6 @@
 /**
- * Auto-pipelining of one socket: the requests issued in the same tick are written as ONE batch
- * frame, a JSON array of request objects, instead of one frame each (as ioredis's
+ * Auto-pipelining of one socket: the requests issued in the same event-loop turn are written as
+ * ONE batch frame, a JSON array of request objects, instead of one frame each (as ioredis's
  * `enableAutoPipelining` gathers the commands of one tick into one write). The peer answers a
  * batch frame with one JSON array of replies, element i answering request i (`docs/protocol.md`,
  * "Batch frames"). A batch of one request is written as the plain request object, so a client
@@ -17,18 +17,24 @@ export const MAX_BATCH_REQUESTS = 1024;
 export type FlushScheduler = (flush: () => void) => void;
 
 /**
- * When a batch is written. Both wait until the current synchronous code and the promise
- * continuations it released have run, then write before any I/O is read:
- * - `tick`: `process.nextTick` where it exists (Node), which runs once the microtask queue is
- *   empty, so calls issued from `await` continuations released together still share a frame;
- *   `queueMicrotask` elsewhere (browsers);
- * - `microtask`: `queueMicrotask`, which runs after the continuations queued before it only.
+ * When a batch is written. Each waits until the current synchronous code and the promise
+ * continuations it released have run:
+ * - `immediate`: `setImmediate` where it exists (Node), which also waits for the other I/O
+ *   callbacks of the event-loop turn, so the calls released by replies arriving together on
+ *   several sockets share frames; `queueMicrotask` elsewhere (browsers);
+ * - `tick`: `process.nextTick` where it exists, which runs once the microtask queue is empty;
+ *   `queueMicrotask` elsewhere;
+ * - `microtask`: `queueMicrotask`, which runs after the continuations queued before it only, so
+ *   calls whose `await` chains are deeper miss the frame.
  */
-export type FlushTiming = 'tick' | 'microtask';
+export type FlushTiming = 'immediate' | 'tick' | 'microtask';
 
 /** The scheduler of a {@link FlushTiming}. */
 export function flushScheduler(timing: FlushTiming): FlushScheduler {
-  const nextTick = (globalThis as { process?: { nextTick?: (callback: () => void) => void } }).process?.nextTick;
+  const host = globalThis as { setImmediate?: (callback: () => void) => unknown; process?: { nextTick?: (callback: () => void) => void } };
+  const setImmediateFn = host.setImmediate;
+  const nextTick = host.process?.nextTick;
+  if (timing === 'immediate' && typeof setImmediateFn === 'function') return (flush) => void setImmediateFn(flush);
   if (timing === 'tick' && typeof nextTick === 'function') return (flush) => nextTick(flush);
   return (flush) => queueMicrotask(flush);
 }
@@ -55,7 +61,8 @@ export function encodeBatch(frames: readonly string[]): string {
  * one of a tick; the flush writes every queued entry still wanted as one frame. A queue that
  * reaches `maxBatch` entries is flushed at once, so a frame never carries more.
  * With `maxBatch` 1 (batching off) every entry is written synchronously by {@link add}.
- * No timers: a flush is a microtask or a `nextTick`, which never outlives the tick.
+ * No timers: a flush is an immediate, a `nextTick` or a microtask, none of which outlives the
+ * event-loop turn.
  */
 export class FrameBatcher<E> {
   private queue: E[] = [];

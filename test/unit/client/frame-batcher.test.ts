@@ -91,15 +91,26 @@ describe('FrameBatcher', () => {
     expect(JSON.parse(encodeBatch(['{"id":1}', '{"id":2}']))).toEqual([{ id: 1 }, { id: 2 }]);
   });
 
-  it.each(['tick', 'microtask'] as const)('the %s scheduler runs after the synchronous code, before timers', async (timing) => {
+  it.each(['immediate', 'tick', 'microtask'] as const)('the %s scheduler runs after the synchronous code and the continuations queued before it', async (timing) => {
     const order: string[] = [];
-    const timer = new Promise<void>((resolve) => setTimeout(() => {
-      order.push('timer');
+    void Promise.resolve().then(() => order.push('continuation'));
+    const flushed = new Promise<void>((resolve) => flushScheduler(timing)(() => {
+      order.push('flush');
       resolve();
-    }, 0));
-    flushScheduler(timing)(() => order.push('flush'));
+    }));
     order.push('sync');
-    await timer;
-    expect(order).toEqual(['sync', 'flush', 'timer']);
+    await flushed;
+    expect(order).toEqual(['sync', 'continuation', 'flush']);
+  });
+
+  it('the immediate scheduler also waits for continuations queued after it', async () => {
+    const order: string[] = [];
+    const flushed = new Promise<void>((resolve) => flushScheduler('immediate')(() => {
+      order.push('flush');
+      resolve();
+    }));
+    void Promise.resolve().then(() => Promise.resolve()).then(() => order.push('deep continuation'));
+    await flushed;
+    expect(order).toEqual(['deep continuation', 'flush']);
   });
 });
