@@ -778,6 +778,39 @@ describe('CacheClient routing ring', () => {
     }, 5000, 'a write to reach p3 again');
   });
 
+  it('sends the keys of a primary it cannot connect to through the failover connection', async () => {
+    const trio = await threePeers();
+    const p1 = trio[0]!;
+    // The ring names a fourth peer nobody can reach (connection refused).
+    const ids = ['p1', 'p2', 'p3', 'p4'];
+    for (const peer of trio) {
+      peer.ringPeers = [...peer.ringPeers, { id: 'p4', url: 'ws://127.0.0.1:1/', state: 'alive', incarnation: 0, ownership: 0.25 }];
+      peer.ring = () => ({ epoch: 2, checksum: new HashRing(ids, { vnodes: VNODES, replicas: 1 }).checksum, replicas: 1, vnodes: VNODES, self: peer.id, peers: peer.ringPeers });
+    }
+    const client = await connect(p1.url, { routing: 'ring' });
+    const ring = new HashRing(ids, { vnodes: VNODES, replicas: 1 });
+    await waitFor(() => client.ringChecksum === ring.checksum, 5000, 'the four-peer ring');
+    const ofP4 = Array.from({ length: 100 }, (_, i) => `key:${i}`).filter((key) => ring.primary(key) === 'p4');
+    expect(ofP4.length).toBeGreaterThan(0);
+    await Promise.all(ofP4.map((key) => client.set(key, 'via p1')));
+    expect(ofP4.every((key) => p1.store.get(key)?.value === 'via p1')).toBe(true);
+    expect(await client.mget(ofP4)).toEqual(ofP4.map(() => ({ found: true, value: 'via p1' })));
+  });
+
+  it('close() closes the direct connections too, leaving no socket', async () => {
+    const trio = await threePeers();
+    await waitFor(() => openSocketCount() === 0, 5000, 'earlier sockets to close');
+    const client = await connect(trio[0]!.url, { routing: 'ring' });
+    const ring = new HashRing(['p1', 'p2', 'p3'], { vnodes: VNODES, replicas: 1 });
+    await waitFor(() => client.ringChecksum === ring.checksum, 5000, 'the ring');
+    await Promise.all(Array.from({ length: 30 }, (_, i) => client.set(`key:${i}`, i)));
+    expect(client.connectedUrls).toHaveLength(3);
+    await client.close();
+    expect(client.connectedUrls).toEqual([]);
+    await waitFor(() => trio.every((peer) => peer.sockets.size === 0), 5000, 'the peers to see the closes');
+    await waitFor(() => openSocketCount() === 0, 5000, 'sockets to close');
+  });
+
   it('rejects an unknown routing with BAD_CONFIG', () => {
     expect(() => new CacheClient('ws://127.0.0.1:1', { routing: 'nearest' as 'ring' })).toThrow(expect.objectContaining({ code: 'BAD_CONFIG' }));
   });
