@@ -182,9 +182,9 @@ export interface CacheClientOptions {
    */
   routing?: 'peer' | 'ring';
   /**
-   * Auto-pipelining: the requests issued in one event-loop turn for the same connection are written as one
-   * batch frame (a JSON array of up to 1024 requests; a lone request stays a plain frame) and
-   * their replies come back as one array. Calls behave exactly as unbatched ones (deadline,
+   * Auto-pipelining: the requests issued in one event-loop turn for the same connection are
+   * written as one batch frame (a JSON array of up to 1024 requests; a lone request stays a plain
+   * frame) and their replies come back as one array. Calls behave exactly as unbatched ones (deadline,
    * signal, errors, per request); only the framing changes, and with it latency: the peer answers
    * a batch once all of it is done, so a slow request (a forward to a dead peer) holds back the
    * replies of the others in its batch. Needs peers that accept batch frames of 1024 requests
