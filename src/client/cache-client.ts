@@ -188,7 +188,8 @@ export interface CacheClientOptions {
    * signal, errors, per request); only the framing changes, and with it latency: the peer answers
    * a batch once all of it is done, so a slow request (a forward to a dead peer) holds back the
    * replies of the others in its batch. Needs peers that accept batch frames of 1024 requests
-   * (protocol version 2, `maxBatchRequests` at its default). Default true.
+   * (protocol version 2, `maxBatchRequests` at its default; a peer set lower fails the calls of a
+   * larger batch with TOO_LARGE). Default true.
    */
   batching?: boolean;
 }

@@ -103,13 +103,20 @@ export function encodeValue(value: unknown, limits: RequestLimits): string {
 }
 
 /** What a client text frame holds once it is valid JSON: one request or a batch of them (still unvalidated). */
-export type DecodedFrame = { kind: 'single'; raw: unknown } | { kind: 'batch'; raws: unknown[] } | { kind: 'error'; error: CacheError };
+export type DecodedFrame =
+  | { kind: 'single'; raw: unknown }
+  | { kind: 'batch'; raws: unknown[] }
+  | { kind: 'error'; error: CacheError }
+  /** A batch longer than allowed: every element is refused with `error` (TOO_LARGE), none runs. */
+  | { kind: 'refused-batch'; raws: unknown[]; error: CacheError };
 
 /**
  * Parses the JSON of one client text frame. A JSON array is a batch frame: 1 to `maxBatch`
  * requests, answered by one array frame of as many replies, in the same order.
- * Never throws: invalid JSON, an empty array or a longer one than `maxBatch` give `{kind: 'error'}`
- * (BAD_REQUEST, or TOO_LARGE for the length), to be answered with a single error reply (id null).
+ * Never throws: invalid JSON and an empty array give `{kind: 'error'}` (BAD_REQUEST), to be
+ * answered with a single error reply (id null); a longer array than `maxBatch` gives
+ * `{kind: 'refused-batch'}` (TOO_LARGE), to be answered with an array holding that error for
+ * every element (so a client learns the fate of each request, with its id).
  */
 export function decodeClientFrame(text: string, maxBatch = MAX_BATCH_REQUESTS): DecodedFrame {
   let frame: unknown;
@@ -120,7 +127,7 @@ export function decodeClientFrame(text: string, maxBatch = MAX_BATCH_REQUESTS): 
   }
   if (!Array.isArray(frame)) return { kind: 'single', raw: frame };
   if (frame.length === 0) return { kind: 'error', error: new CacheError('BAD_REQUEST', 'a batch frame must hold at least one request') };
-  if (frame.length > maxBatch) return { kind: 'error', error: new CacheError('TOO_LARGE', `a batch frame holds at most ${maxBatch} requests, got ${frame.length}`) };
+  if (frame.length > maxBatch) return { kind: 'refused-batch', raws: frame, error: new CacheError('TOO_LARGE', `a batch frame holds at most ${maxBatch} requests, got ${frame.length}`) };
   return { kind: 'batch', raws: frame };
 }
 
@@ -131,7 +138,7 @@ export function decodeClientFrame(text: string, maxBatch = MAX_BATCH_REQUESTS): 
 export function parseClientFrame(text: string, limits: RequestLimits): ParsedFrame {
   const decoded = decodeClientFrame(text);
   if (decoded.kind === 'error') return { ok: false, id: null, error: decoded.error };
-  if (decoded.kind === 'batch') return { ok: false, id: null, error: new CacheError('BAD_REQUEST', 'frame must be a JSON object') };
+  if (decoded.kind !== 'single') return { ok: false, id: null, error: new CacheError('BAD_REQUEST', 'frame must be a JSON object') };
   return parseClientRequest(decoded.raw, limits);
 }
 
@@ -159,6 +166,13 @@ export function parseClientRequest(frame: unknown, limits: RequestLimits): Parse
   } catch (error) {
     return { ok: false, id, error: error instanceof CacheError ? error : new CacheError('BAD_REQUEST', String(error)) };
   }
+}
+
+/** The id of a request object when it is a valid one (string or finite number), else null. */
+export function readableId(raw: unknown): RequestId | null {
+  if (raw === null || typeof raw !== 'object') return null;
+  const id = (raw as Record<string, unknown>).id;
+  return typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id)) ? id : null;
 }
 
 function badField(field: string, expected: string): CacheError {

@@ -12,7 +12,7 @@ import type { Duplex } from 'node:stream';
 import type WebSocket from 'ws';
 import { CacheError, toCacheError } from '../errors.js';
 import type { ClientRequest, RequestId, RequestLimits } from '../protocol/client-frames.js';
-import { decodeClientFrame, encodeErrorReply, encodeEvent, encodeGetHitReply, encodeOkReply, parseClientRequest } from '../protocol/client-frames.js';
+import { decodeClientFrame, encodeErrorReply, readableId, encodeEvent, encodeGetHitReply, encodeOkReply, parseClientRequest } from '../protocol/client-frames.js';
 import type { OpResult } from '../protocol/peer-frames.js';
 import type { Coordinator } from '../replication/coordinator.js';
 import type { PeerEventSource } from '../peer-events.js';
@@ -110,6 +110,11 @@ export class ClientSession {
     const decoded = decodeClientFrame(text, this.host.maxBatch);
     if (decoded.kind === 'error') {
       this.send(encodeErrorReply(null, decoded.error.toWire()));
+      return;
+    }
+    if (decoded.kind === 'refused-batch') {
+      const wire = decoded.error.toWire();
+      this.send(`[${decoded.raws.map((raw) => encodeErrorReply(readableId(raw), wire)).join(',')}]`);
       return;
     }
     if (decoded.kind === 'single') {

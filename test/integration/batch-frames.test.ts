@@ -85,10 +85,15 @@ describe('batch frames', () => {
     expect(replies[4]).toMatchObject({ found: true, value: 'x' });
   });
 
-  it('refuses an empty batch and one over maxBatchRequests with a single error reply, and keeps serving', async () => {
+  it('refuses an empty batch with one error reply, and every request of a batch over maxBatchRequests with TOO_LARGE', async () => {
     expect(await exchange(socket, '[]')).toMatchObject({ id: null, ok: false, error: { code: 'BAD_REQUEST' } });
-    const tooMany = Array.from({ length: 301 }, (_, i) => ({ id: i, op: 'ping' }));
-    expect(await exchange(socket, JSON.stringify(tooMany))).toMatchObject({ id: null, ok: false, error: { code: 'TOO_LARGE' } });
+    const before = peers[0]!.stats().coordinator as { requests: number };
+    const tooMany = Array.from({ length: 301 }, (_, i) => ({ id: i, op: 'set', key: `refused-${i}`, value: i }));
+    const replies = (await exchange(socket, JSON.stringify(tooMany))) as Reply[];
+    expect(replies).toHaveLength(301);
+    expect(replies.every((r, i) => r.id === i && r.ok === false && r.error?.code === 'TOO_LARGE')).toBe(true);
+    // None of them ran.
+    expect((peers[0]!.stats().coordinator as { requests: number }).requests).toBe(before.requests);
     expect(await exchange(socket, JSON.stringify({ id: 'after', op: 'get', key: 'mixed' }))).toMatchObject({ id: 'after', ok: true, found: true });
   });
 });

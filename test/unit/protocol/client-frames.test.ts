@@ -84,7 +84,8 @@ describe('decodeClientFrame (batch frames)', () => {
     const empty = decodeClientFrame('[]');
     expect(empty.kind === 'error' && empty.error.code).toBe('BAD_REQUEST');
     const long = decodeClientFrame(JSON.stringify([1, 2, 3]), 2);
-    expect(long.kind === 'error' && long.error.code).toBe('TOO_LARGE');
+    expect(long.kind === 'refused-batch' && long.error.code).toBe('TOO_LARGE');
+    expect(long.kind === 'refused-batch' && long.raws).toEqual([1, 2, 3]);
     const garbage = decodeClientFrame('[1,');
     expect(garbage.kind === 'error' && garbage.error.code).toBe('BAD_REQUEST');
   });
