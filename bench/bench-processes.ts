@@ -149,14 +149,15 @@ export interface PeerProcess extends ReadyProcess {
  * resolves once it prints `ringcache peer <id> listening on <url>`.
  * @param options.args further flags (`--replicas 2`, `--max-memory 2gb`, `--log-level warn`, ...);
  *   `--log-level info` unless they set one
+ * @param options.nodeArgs options for node itself, before the script (e.g. `--cpu-prof`)
  * @throws Error as {@link ProcessGroup.spawnReady}
  */
 export async function startPeer(
   group: ProcessGroup,
   id: string,
-  options: { bootstrap?: string; args?: readonly string[]; onStderrLine?: (line: string) => void } = {},
+  options: { bootstrap?: string; args?: readonly string[]; nodeArgs?: readonly string[]; onStderrLine?: (line: string) => void } = {},
 ): Promise<PeerProcess> {
-  const args = [CLI, 'peer', '--host', HOST, '--port', '0', '--id', id];
+  const args = [...(options.nodeArgs ?? []), CLI, 'peer', '--host', HOST, '--port', '0', '--id', id];
   if (!options.args?.includes('--log-level')) args.push('--log-level', 'info');
   if (options.bootstrap) args.push('--bootstrap', options.bootstrap);
   args.push(...(options.args ?? []));

@@ -24,8 +24,10 @@
  * Every load loop is bounded in count and time; every process it starts is stopped, also on
  * error and Ctrl-C. A scenario that fails is reported as failed and the run goes on.
  *
- * Run: `npm run bench [-- --quick]` (quick: under a minute; full: under 10). Progress goes to
- * stderr, the tables to stdout; bench/results/perf.{json,md} (quick: perf-quick.{json,md}).
+ * Run: `npm run bench [-- --quick] [--profile]` (quick: under a minute; full: under 10). Progress
+ * goes to stderr, the tables to stdout; bench/results/perf.{json,md} (quick: perf-quick.{json,md};
+ * with `--profile` the peers run under `node --cpu-prof`, the report adds their hottest functions
+ * and its files are named perf[-quick]-profiled.*).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { accessSync, constants as fsConstants } from 'node:fs';
@@ -40,11 +42,14 @@ import { HOST, ProcessGroup, startBareForwarder, startBareServer, startPeer, typ
 import { progress, runMeta, runSection } from './bench-run.js';
 import type { GeneratorCommand } from './load-generator-process.js';
 import { keyName, type LoadKeys, type LoadResult, type LoadShape, type LoadTarget, type PreloadResult } from './load-generator.js';
+import { summarizeCpuProfile } from './cpu-profile-summary.js';
 import { processCpuMs } from './process-cpu.js';
 
 // --- settings -------------------------------------------------------------------------------
 
 const QUICK = process.argv.includes('--quick');
+/** `--profile`: run every load peer under `node --cpu-prof` and add its hottest functions to the report. */
+const PROFILE = process.argv.includes('--profile');
 
 /** Sizes and bounds; quick mode fits in about a minute, full mode in about 6 minutes. */
 const SETTINGS = {
@@ -85,6 +90,8 @@ const SETTINGS = {
 
 const GENERATOR = fileURLToPath(new URL('./load-generator-process.js', import.meta.url));
 const RESULTS_DIR = fileURLToPath(new URL('../../bench/results/', import.meta.url));
+/** Where `--profile` writes `<peer id>.cpuprofile` (git ignores *.cpuprofile). */
+const PROFILE_DIR = `${RESULTS_DIR}profiles`;
 /** CacheClient options of the ring-aware, auto-batching client (issue 5's API). */
 const RING_CLIENT_OPTIONS = { routing: 'ring', batching: true };
 
@@ -251,6 +258,10 @@ interface LoopDelay {
   p99Ms: number;
   maxMs: number;
   stallMs: number;
+  /** `max` read right after the preload: when the final max is larger, the longest stall came during the load phases. */
+  maxAfterPreloadMs: number;
+  /** Where the longest stall happened: 'preload' (startup included) or 'load phases'. */
+  longestStallIn: 'preload' | 'load phases';
 }
 
 /** The `resolution` of the peer's monitorEventLoopDelay (src/peer.ts), ms. */
@@ -310,7 +321,9 @@ async function measure(
     const shape: LoadShape = { connections, pipeline };
     try {
       await generator.call({ type: 'open', target, shape, keys });
-      await generator.call({ type: 'run', phase: { op: 'get', maxOps: SETTINGS.warmupOps, maxMs: SETTINGS.warmupMs } });
+      const warmup = (await generator.call({ type: 'run', phase: { op: 'get', maxOps: SETTINGS.warmupOps, maxMs: SETTINGS.warmupMs } })).result as LoadResult;
+      // A scenario the server cannot serve at all (e.g. batch frames before they exist) fails here, not after two full phases.
+      if (warmup.ops > 0 && warmup.errors === warmup.ops) throw new Error(`every warm-up GET failed (${warmup.errors}); first: ${warmup.firstError}`);
       for (const op of ['get', 'set'] as const) {
         const forwardedBefore = controls.length > 0 ? await forwardedCount(controls) : 0;
         const before = pids.map(processCpuMs);
@@ -377,14 +390,35 @@ async function forwarderDeployment(generator: Generator): Promise<void> {
   }
 }
 
-/** Peer flags of every benchmark peer: no per-request logging, and room for every entry. */
-const PEER_ARGS = ['--log-level', 'warn', '--max-memory', '4gb'];
+/** Peer flags of every benchmark peer: no per-request logging, and room for every entry; a short leave when profiling (see {@link stopPeer}). */
+const PEER_ARGS = ['--log-level', 'warn', '--max-memory', '4gb', ...(PROFILE ? ['--leave-timeout', '2000'] : [])];
+
+/** Profiled peers of this run (ids), in start order. */
+const profiledPeers: string[] = [];
+
+/** Starts a benchmark peer; under `--profile` with `node --cpu-prof` writing `<id>.cpuprofile`. */
+function startBenchPeer(id: string, options: { bootstrap?: string; args?: readonly string[]; profile?: boolean } = {}): Promise<PeerProcess> {
+  const profile = PROFILE && options.profile !== false;
+  if (profile) profiledPeers.push(id);
+  const nodeArgs = profile ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${id}.cpuprofile`] : [];
+  return startPeer(processes, id, { bootstrap: options.bootstrap, args: options.args ?? PEER_ARGS, nodeArgs });
+}
+
+/** Stops a benchmark peer: SIGKILL, or under `--profile` SIGTERM (a killed process writes no profile). */
+function stopPeer(peer: PeerProcess): Promise<void> {
+  return processes.stop(peer.child, PROFILE ? 'SIGTERM' : 'SIGKILL');
+}
 
 async function connectControl(url: string): Promise<CacheClient> {
   return CacheClient.connect(url, { discoverPeers: false, timeoutMs: 10_000 });
 }
 
-async function recordLoopDelays(deployment: string, peers: readonly PeerProcess[], controls: readonly CacheClient[]): Promise<void> {
+/** Each peer's `process.eventLoopDelayMs.max` so far (NaN when its stats lack it). */
+async function loopDelayMax(controls: readonly CacheClient[]): Promise<number[]> {
+  return Promise.all(controls.map(async (control) => statAt(await control.stats({ timeoutMs: 5000 }), 'process', 'eventLoopDelayMs', 'max')));
+}
+
+async function recordLoopDelays(deployment: string, peers: readonly PeerProcess[], controls: readonly CacheClient[], maxAfterPreload: readonly number[]): Promise<void> {
   for (const [i, control] of controls.entries()) {
     const stats = await control.stats({ timeoutMs: 5000 });
     const p99Ms = statAt(stats, 'process', 'eventLoopDelayMs', 'p99');
@@ -394,25 +428,36 @@ async function recordLoopDelays(deployment: string, peers: readonly PeerProcess[
     }
     const maxMs = statAt(stats, 'process', 'eventLoopDelayMs', 'max');
     const stallMs = Math.round(Math.max(0, maxMs - PEER_LOOP_RESOLUTION_MS) * 100) / 100;
-    loopDelays.push({ deployment, peer: peers[i]!.id, p50Ms: statAt(stats, 'process', 'eventLoopDelayMs', 'p50'), p99Ms, maxMs, stallMs });
+    const maxAfterPreloadMs = maxAfterPreload[i]!;
+    loopDelays.push({
+      deployment,
+      peer: peers[i]!.id,
+      p50Ms: statAt(stats, 'process', 'eventLoopDelayMs', 'p50'),
+      p99Ms,
+      maxMs,
+      stallMs,
+      maxAfterPreloadMs,
+      longestStallIn: maxMs > maxAfterPreloadMs ? 'load phases' : 'preload',
+    });
   }
 }
 
 async function singlePeerDeployment(generator: Generator): Promise<void> {
-  const peer = await startPeer(processes, 'bench-1', { args: PEER_ARGS });
+  const peer = await startBenchPeer('bench-1');
   const control = await connectControl(peer.url);
   try {
     const target: LoadTarget = { kind: 'ws', mode: 'raw', urls: [peer.url] };
     const loaded = await generator.preload(target, keysAll());
     if (loaded.via !== 'batch') notes.push(`Single peer: preloaded with ${loaded.via} frames (the peer answered a batch frame with an error).`);
+    const maxAfterPreload = await loopDelayMax([control]);
     const pid = [peer.child.pid!];
     await measure(generator, 'peer', target, pid, keysAll(), SETTINGS.shapes);
     await measure(generator, 'peer-batch', { ...target, mode: 'batch' }, pid, keysAll(), batchShapes());
     await measure(generator, 'peer-client', { kind: 'client', urls: [peer.url], options: RING_CLIENT_OPTIONS }, pid, keysAll(), SETTINGS.shapes);
-    await recordLoopDelays('single peer', [peer], [control]);
+    await recordLoopDelays('single peer', [peer], [control], maxAfterPreload);
   } finally {
     await control.close();
-    await processes.stop(peer.child);
+    await stopPeer(peer);
   }
 }
 
@@ -439,14 +484,15 @@ async function clusterDeployment(generator: Generator): Promise<void> {
   const controls: CacheClient[] = [];
   try {
     const args = [...PEER_ARGS, '--replicas', '2'];
-    peers.push(await startPeer(processes, 'bench-a', { args }));
-    peers.push(await startPeer(processes, 'bench-b', { args, bootstrap: peers[0]!.url }));
-    peers.push(await startPeer(processes, 'bench-c', { args, bootstrap: peers[0]!.url }));
+    peers.push(await startBenchPeer('bench-a', { args }));
+    peers.push(await startBenchPeer('bench-b', { args, bootstrap: peers[0]!.url }));
+    peers.push(await startBenchPeer('bench-c', { args, bootstrap: peers[0]!.url }));
     for (const peer of peers) controls.push(await connectControl(peer.url));
     const view = await waitForCluster(peers, controls, 30_000);
     const entry = peers[0]!;
     const loaded = await generator.preload({ kind: 'ws', mode: 'raw', urls: [entry.url] }, keysAll());
     if (loaded.via !== 'batch') notes.push(`3 peers: preloaded with ${loaded.via} frames.`);
+    const maxAfterPreload = await loopDelayMax(controls);
     // The entry peer's non-owned keys, by the cluster's own ring (checked against its checksum).
     const ring = new HashRing(
       view.peers.filter((p) => p.state === 'alive' || p.state === 'suspect').map((p) => p.id),
@@ -458,10 +504,10 @@ async function clusterDeployment(generator: Generator): Promise<void> {
     const pids = peers.map((p) => p.child.pid!);
     await measure(generator, 'cluster-forwarded', { kind: 'ws', mode: 'raw', urls: [entry.url] }, pids, { ...keysAll(), indices }, SETTINGS.shapes, controls);
     await measure(generator, 'cluster-ring-client', { kind: 'client', urls: peers.map((p) => p.url), options: RING_CLIENT_OPTIONS }, pids, keysAll(), SETTINGS.shapes, controls);
-    await recordLoopDelays('3 peers', peers, controls);
+    await recordLoopDelays('3 peers', peers, controls, maxAfterPreload);
   } finally {
     await Promise.all(controls.map((c) => c.close()));
-    await Promise.all(peers.map((p) => processes.stop(p.child)));
+    await Promise.all(peers.map(stopPeer));
   }
 }
 
@@ -567,7 +613,7 @@ async function redisMemory(control: Redis): Promise<{ used: number; rss: number 
 }
 
 async function peerMemory(generator: Generator, memory: MemoryFigures): Promise<void> {
-  const peer = await startPeer(processes, 'bench-mem', { args: PEER_ARGS });
+  const peer = await startBenchPeer('bench-mem', { profile: false });
   const control = await connectControl(peer.url);
   try {
     const before = await control.stats({ timeoutMs: 5000 });
@@ -668,6 +714,7 @@ function targets(memory: MemoryFigures): TargetCheck[] {
   check('SET with --replicas 2 via a non-owner (forward + replicate): CPU summed over the peers vs a single-peer SET', cpuRatio(fwd, peer, 'set'), t.replicatedSetVsSingle, x, `<= ${t.replicatedSetVsSingle}x`, cpuText(fwd, peer, 'set'));
   const ringClient = findRow('cluster-ring-client', 50, 16);
   const peerClient = findRow('peer-client', 50, 16);
+  check('SET with --replicas 2 through the ring-aware CacheClient (straight to the primary, which replicates): CPU summed over the peers vs the same client on a single peer', cpuRatio(ringClient, peerClient, 'set'), t.replicatedSetVsSingle, x, `<= ${t.replicatedSetVsSingle}x`, cpuText(ringClient, peerClient, 'set'));
   const ringGet = valid(ringClient, 'get');
   const forwardedShare = ringGet?.forwarded !== undefined ? ringGet.forwarded / ringGet.ops : undefined;
   check(
@@ -697,7 +744,7 @@ function targets(memory: MemoryFigures): TargetCheck[] {
     t.loopStallMs,
     (v) => `${v.toFixed(1)} ms`,
     `<= ${t.loopStallMs} ms`,
-    worst ? ` (worst: ${worst.deployment} ${worst.peer}; p99 over all peers ${Math.max(...loopDelays.map((l) => l.p99Ms)).toFixed(1)} ms)` : '',
+    worst ? ` (worst: ${worst.deployment} ${worst.peer}, during the ${worst.longestStallIn}; p99 over all peers ${Math.max(...loopDelays.map((l) => l.p99Ms)).toFixed(1)} ms)` : '',
   );
   if (memory.peer && memory.redis) {
     checks.push({
@@ -728,10 +775,26 @@ function memoryTable(memory: MemoryFigures): string {
 
 function loopTable(): string {
   return [
-    `| Event-loop delay since start (as reported, includes the ${PEER_LOOP_RESOLUTION_MS} ms sampling interval) | peer | p50 ms | p99 ms | max ms | longest stall ms (max - ${PEER_LOOP_RESOLUTION_MS}) |`,
-    '|---|---|---|---|---|---|',
-    ...loopDelays.map((l) => `| ${l.deployment} | ${l.peer} | ${l.p50Ms} | ${l.p99Ms} | ${l.maxMs} | ${l.stallMs} |`),
+    `| Event-loop delay since start (as reported, includes the ${PEER_LOOP_RESOLUTION_MS} ms sampling interval) | peer | p50 ms | p99 ms | max ms | longest stall ms (max - ${PEER_LOOP_RESOLUTION_MS}) | max right after the preload ms | longest stall during |`,
+    '|---|---|---|---|---|---|---|---|',
+    ...loopDelays.map((l) => `| ${l.deployment} | ${l.peer} | ${l.p50Ms} | ${l.p99Ms} | ${l.maxMs} | ${l.stallMs} | ${l.maxAfterPreloadMs} | ${l.longestStallIn} |`),
   ].join('\n');
+}
+
+/** The hottest functions of each profiled peer (under `--profile`), as markdown. */
+async function profileSection(): Promise<string> {
+  if (!PROFILE) return '';
+  const parts = ['## CPU profiles of the peers (`--profile`: the CPU figures above include the profiler\'s overhead)', ''];
+  for (const id of profiledPeers) {
+    try {
+      const { busyMs, hotspots } = await summarizeCpuProfile(`${PROFILE_DIR}/${id}.cpuprofile`);
+      parts.push(`${id}: ${fmt.int(busyMs)} ms busy, top self time (bench/results/profiles/${id}.cpuprofile):`, '');
+      parts.push('| self ms | share | function |', '|---|---|---|', ...hotspots.map((h) => `| ${h.selfMs} | ${(h.share * 100).toFixed(1)}% | ${h.where.replace(/\|/g, '\\|')} |`), '');
+    } catch (error) {
+      parts.push(`${id}: no profile (${message(error)})`, '');
+    }
+  }
+  return parts.join('\n');
 }
 
 function targetTable(checks: readonly TargetCheck[]): string {
@@ -762,6 +825,7 @@ async function main(): Promise<number> {
   if (interrupted) return 130;
 
   const checks = targets(memory);
+  const profiles = await profileSection();
   const meta = { ...runMeta(QUICK, startedAt), settings: SETTINGS, loadavg: os.loadavg(), totalMemBytes: os.totalmem() };
   const failedRows = rows.filter((r) => r.error).map((r) => `${SCENARIOS[r.scenario]} C=${r.connections} P=${r.pipeline}: ${r.error}`);
   const allNotes = [...notes, ...failedRows.map((f) => `Failed or wrong answers: ${f}`), ...Object.entries(errors).map(([name, error]) => `Section ${name} FAILED: ${error.split('\n')[0]}`)];
@@ -777,6 +841,7 @@ async function main(): Promise<number> {
     targetTable(checks),
     '',
     ...(allNotes.length > 0 ? ['Notes:', '', ...allNotes.map((n) => `- ${n}`), ''] : []),
+    profiles,
   ].join('\n');
   const markdown = [
     '# ringcache performance (issue 5)',
@@ -788,7 +853,8 @@ async function main(): Promise<number> {
     '',
     body,
   ].join('\n');
-  const name = QUICK ? 'perf-quick' : 'perf';
+  // A profiled run is slower: keep it out of the committed results.
+  const name = `${QUICK ? 'perf-quick' : 'perf'}${PROFILE ? '-profiled' : ''}`;
   await mkdir(RESULTS_DIR, { recursive: true });
   const detailed = rows.map((row) => ({ ...row, ratios: { get: ratiosOf(row, 'get'), set: ratiosOf(row, 'set') } }));
   await writeFile(`${RESULTS_DIR}${name}.json`, `${JSON.stringify({ meta, errors, rows: detailed, memory, loopDelays, targets: checks, notes: allNotes }, null, 2)}\n`);
