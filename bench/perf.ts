@@ -805,6 +805,7 @@ function targetTable(checks: readonly TargetCheck[]): string {
 
 async function main(): Promise<number> {
   const startedAt = new Date();
+  const loadavgAtStart = os.loadavg();
   progress(`performance benchmark (${QUICK ? 'quick' : 'full'} mode), node ${process.version}, ${os.cpus().length} CPUs`);
   const errors: Record<string, string> = {};
   const memory: MemoryFigures = { entries: SETTINGS.memoryEntries };
@@ -826,7 +827,7 @@ async function main(): Promise<number> {
 
   const checks = targets(memory);
   const profiles = await profileSection();
-  const meta = { ...runMeta(QUICK, startedAt), settings: SETTINGS, loadavg: os.loadavg(), totalMemBytes: os.totalmem() };
+  const meta = { ...runMeta(QUICK, startedAt), settings: SETTINGS, loadavgAtStart, loadavgAtEnd: os.loadavg(), totalMemBytes: os.totalmem() };
   const failedRows = rows.filter((r) => r.error).map((r) => `${SCENARIOS[r.scenario]} C=${r.connections} P=${r.pipeline}: ${r.error}`);
   const allNotes = [...notes, ...failedRows.map((f) => `Failed or wrong answers: ${f}`), ...Object.entries(errors).map(([name, error]) => `Section ${name} FAILED: ${error.split('\n')[0]}`)];
   const body = [
@@ -847,7 +848,8 @@ async function main(): Promise<number> {
     '# ringcache performance (issue 5)',
     '',
     `${meta.mode} run of \`npm run bench${QUICK ? ' -- --quick' : ''}\` on ${meta.startedAt}, commit ${meta.commit ?? 'unknown'}` +
-      `${meta.uncommitted.length > 0 ? ` plus uncommitted changes to ${meta.uncommitted.join(', ')}` : ''}, node ${meta.node}, ${meta.cpus} x ${meta.cpuModel ?? 'CPU'}, ${meta.durationS} s. ` +
+      `${meta.uncommitted.length > 0 ? ` plus uncommitted changes to ${meta.uncommitted.join(', ')}` : ''}, node ${meta.node}, ${meta.cpus} x ${meta.cpuModel ?? 'CPU'}, ${meta.durationS} s, ` +
+      `load average (1 min) ${loadavgAtStart[0]!.toFixed(1)} at the start and ${meta.loadavgAtEnd[0]!.toFixed(1)} at the end. ` +
       `${fmt.int(SETTINGS.keys)} keys of ${SETTINGS.keyBytes} bytes, ${SETTINGS.valueBytes}-byte values, uniform random keys; each phase bounded by ${fmt.int(SETTINGS.phaseOps)} requests and ${SETTINGS.phaseMs} ms. ` +
       'CPU µs/op = user+system CPU of the server process(es) over the phase / requests (per process in parentheses). Ratios against the same C and P measured in this run; see docs/performance.md.',
     '',
