@@ -676,7 +676,7 @@ function table(op: 'get' | 'set'): string {
   const sorted = [...rows].sort((a, b) => order.indexOf(a.scenario) - order.indexOf(b.scenario) || a.connections - b.connections || a.pipeline - b.pipeline);
   const lines = sorted.map((row) => {
     const f = row[op];
-    if (!f) return `| ${SCENARIOS[row.scenario]} | ${row.connections} | ${row.pipeline} | FAILED: ${(row.error ?? 'no figures').split('\n')[0]!.slice(0, 140).replace(/\|/g, '\\|')} ||||||||||`;
+    if (!f) return `| ${SCENARIOS[row.scenario]} | ${row.connections} | ${row.pipeline} | FAILED: ${(row.error ?? 'no figures').split('\n')[0]!.slice(0, 140).replace(/\|/g, '\\|')} |${' |'.repeat(10)}`;
     const r = ratiosOf(row, op);
     const byProcess = f.cpuUsPerOpByProcess.length > 1 ? ` (${f.cpuUsPerOpByProcess.map(fmt.cpu).join(' + ')})` : '';
     const flag = f.errors + f.misses > 0 ? ` ⚠ ${f.errors} err ${f.misses} miss` : '';
