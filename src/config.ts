@@ -15,7 +15,7 @@ import { DEFAULT_EVICTION_POLICY } from './store/create-store.js';
 import { EVICTION_POLICIES, type EvictionPolicyName } from './store/slot-policy.js';
 
 /** Wire protocol version carried by the peer handshake; peers with another major are refused. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** Log levels understood by the peer's logger (pino levels). */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -64,6 +64,8 @@ export interface PeerConfig {
    * are answered (backpressure on clients that pipeline without reading). Default 4096.
    */
   maxInFlightPerClient: number;
+  /** Most requests one batch frame (a JSON array of requests) may carry; a longer one is refused with TOO_LARGE. Default 1024. */
+  maxBatchRequests: number;
   /** Deadline of a client request at the peer that received it, forwarding included. Default 5000 ms. */
   requestTimeoutMs: number;
   /**
@@ -140,6 +142,7 @@ export function defaultPeerConfig(): PeerConfig {
     maxValueBytes: 1024 * 1024,
     maxFrameBytes: 16 * 1024 * 1024,
     maxInFlightPerClient: 4096,
+    maxBatchRequests: 1024,
     requestTimeoutMs: 5000,
     peerRequestTimeoutMs: 2000,
     probeIntervalMs: 500,
@@ -234,6 +237,7 @@ export const PEER_OPTIONS: readonly OptionSpec[] = [
   option('maxValueBytes', 'max-value-bytes', 'bytes', 'largest value as JSON text (bytes)'),
   option('maxFrameBytes', 'max-frame-bytes', 'bytes', 'largest WebSocket frame (bytes)'),
   option('maxInFlightPerClient', 'max-in-flight-per-client', 'integer', 'unanswered requests per client socket before it is no longer read'),
+  option('maxBatchRequests', 'max-batch-requests', 'integer', 'most requests in one batch frame'),
   option('requestTimeoutMs', 'request-timeout', 'ms', 'deadline of a client request (ms)'),
   option('peerRequestTimeoutMs', 'peer-request-timeout', 'ms', 'deadline of one peer-link request (ms)'),
   option('probeIntervalMs', 'probe-interval', 'ms', 'SWIM probe period (ms)'),
@@ -302,6 +306,7 @@ const configSchema = z
     maxValueBytes: positiveInt,
     maxFrameBytes: z.number().int().min(1024),
     maxInFlightPerClient: positiveInt,
+    maxBatchRequests: positiveInt,
     requestTimeoutMs: positiveInt,
     peerRequestTimeoutMs: positiveInt,
     probeIntervalMs: positiveInt,

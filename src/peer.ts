@@ -39,6 +39,8 @@ import { Rebalancer } from './replication/rebalancer.js';
 import { HashRing } from './ring/hash-ring.js';
 import type { RingView } from './ring/ring-view.js';
 import { describeRing } from './ring/ring-view.js';
+import { RequestDeadlines } from './request-deadlines.js';
+import type { ClientSessionHost, ClientTraffic } from './server/client-session.js';
 import { ClientSession } from './server/client-session.js';
 import { LocalStore } from './store/local-store.js';
 import { backoffDelayMs, LinkManager, PEER_PATH } from './transport/link-manager.js';
@@ -92,7 +94,13 @@ export class Peer extends EventEmitter<PeerEvents> {
   private lastPushPull = Date.now();
   private readonly stopController = new AbortController();
   /** Event-loop delay since start (perf_hooks, 10 ms resolution sampling timer), reported in stats. */
-  private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
+  /** Client frames and requests received, over all sessions (stats `clientTraffic`). */
+  private readonly clientTraffic: ClientTraffic = { frames: 0, requests: 0 };
+  /** Deadlines of client requests that did not complete synchronously. */
+  private readonly clientDeadlines = new RequestDeadlines();
+  /** What every client session gets from this peer. */
+  private sessionHost!: ClientSessionHost;
+  private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
 
   private constructor(config: Readonly<PeerConfig>, logger: Logger) {
     super();
@@ -174,6 +182,7 @@ export class Peer extends EventEmitter<PeerEvents> {
       ring: { epoch: this.epoch, checksum: this.ringState.checksum, size: this.ringState.size },
       links: this.links.connectedIds().length,
       clients: this.clients.size,
+      clientTraffic: { ...this.clientTraffic },
       process: processFigures(this.loopDelay),
     };
   }
@@ -238,6 +247,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.stopController.abort();
     if (this.housekeepingTimer) clearInterval(this.housekeepingTimer);
     this.loopDelay.disable();
+    this.clientDeadlines.clear();
     this.detector?.stop();
     await this.rebalancer?.stop();
     this.store.stopExpirySweeper();
@@ -294,6 +304,20 @@ export class Peer extends EventEmitter<PeerEvents> {
       { selfId: this.id, store: this.store, clock: this.clock, ring: () => this.ringState, link, memberState: (id) => this.members.get(id)?.state, hints: this.hints },
       this.config,
     );
+    this.sessionHost = {
+      limits: this.config,
+      requestTimeoutMs: this.config.requestTimeoutMs,
+      maxInFlight: this.config.maxInFlightPerClient,
+      maxBatch: this.config.maxBatchRequests,
+      deadlines: this.clientDeadlines,
+      traffic: this.clientTraffic,
+      coordinator: this.coordinator,
+      events: this,
+      selfId: this.id,
+      ringView: () => this.ringView(),
+      stats: () => this.stats(),
+      clusterStats: () => this.clusterStats(),
+    };
     this.rebalancer = new Rebalancer(
       { selfId: this.id, store: this.store, ring: () => this.ringState, isAlive: (id) => this.members.get(id)?.state === 'alive', awaitLink: (id, timeoutMs) => this.links.awaitLink(id, timeoutMs), logger: this.logger },
       this.config,
@@ -467,7 +491,8 @@ export class Peer extends EventEmitter<PeerEvents> {
     }
   }
 
-  private async onPeerRequest(op: PeerOpName, rawBody: unknown): Promise<unknown> {
+  /** Answers a peer request: synchronously when it can (a forwarded hit, replication), else a promise. */
+  private onPeerRequest(op: PeerOpName, rawBody: unknown): unknown {
     const body = parseOpBody(op, rawBody);
     if (body === undefined) throw new CacheError('BAD_REQUEST', `malformed ${op} request`);
     switch (op) {
@@ -475,7 +500,7 @@ export class Peer extends EventEmitter<PeerEvents> {
         return {};
       case 'ping-req': {
         const { target } = body as { target: string };
-        return { ack: await this.ping(target, this.config.probeTimeoutMs) };
+        return this.ping(target, this.config.probeTimeoutMs).then((ack) => ({ ack }));
       }
       case 'op':
         return this.coordinator.handleForwarded(body as Parameters<Coordinator['handleForwarded']>[0]);
@@ -507,17 +532,7 @@ export class Peer extends EventEmitter<PeerEvents> {
       this.clientWss.handleUpgrade(req, socket, head, (ws) => {
         this.clients.add(ws);
         ws.on('close', () => this.clients.delete(ws));
-        new ClientSession(ws, {
-          limits: this.config,
-          requestTimeoutMs: this.config.requestTimeoutMs,
-          maxInFlight: this.config.maxInFlightPerClient,
-          coordinator: this.coordinator,
-          events: this,
-          selfId: this.id,
-          ringView: () => this.ringView(),
-          stats: () => this.stats(),
-          clusterStats: () => this.clusterStats(),
-        });
+        new ClientSession(ws, this.sessionHost, socket);
       });
     } else {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
@@ -547,16 +562,20 @@ function urlHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
+/** Sampling interval of the event-loop delay histogram (ms). */
+const LOOP_DELAY_RESOLUTION_MS = 10;
+
 /**
  * Process-level figures for stats: CPU time (user/system, ms, since the process started), heap
- * and RSS (bytes), and event-loop delay since the peer started (ms: p50, p99, max; measured by
- * perf_hooks.monitorEventLoopDelay, so stalls shorter than its ~10 ms sampling show up as delay
- * of the next sample, not lost).
+ * and RSS (bytes), and event-loop delay since the peer started (ms: p50, p99, max). The delay is
+ * measured by perf_hooks.monitorEventLoopDelay, whose samples are the intervals between ticks of
+ * a {@link LOOP_DELAY_RESOLUTION_MS} timer; the sampling interval is subtracted, so an idle loop
+ * reads about 0 and a stall of d ms reads about d.
  */
 function processFigures(loopDelay: IntervalHistogram): Record<string, unknown> {
   const cpu = process.cpuUsage();
   const memory = process.memoryUsage();
-  const ms = (ns: number): number => Math.round(ns / 1e4) / 100;
+  const ms = (ns: number): number => Math.max(0, Math.round(ns / 1e4 - LOOP_DELAY_RESOLUTION_MS * 100) / 100);
   return {
     cpuUserMs: Math.round(cpu.user / 1000),
     cpuSystemMs: Math.round(cpu.system / 1000),

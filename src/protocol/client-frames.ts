@@ -11,7 +11,6 @@
  * JSON text (`value` is what the store keeps and what peer links forward, so a value is
  * serialised once, when it enters the cluster).
  */
-import { z } from 'zod';
 import { CacheError, type WireError } from '../errors.js';
 
 /** Size limits applied to client requests, in bytes (see PeerConfig). */
@@ -56,27 +55,12 @@ export type ParsedFrame = { ok: true; request: ClientRequest } | { ok: false; id
 /** Largest ttl accepted, in ms (about 68 years; keeps `now + ttl` exact). */
 export const MAX_TTL_MS = 2 ** 41;
 
-const key = z.string();
-const ttl = z.number().int().positive().max(MAX_TTL_MS);
-const jsonValue = z.unknown().refine((v) => v !== undefined, 'value is required');
-const empty = z.object({}).passthrough();
+/** Largest number of requests in one batch frame (a JSON array of requests). */
+export const MAX_BATCH_REQUESTS = 1024;
 
-const schemas: Record<ClientOpName, z.ZodType> = {
-  get: z.object({ key }),
-  set: z.object({ key, value: jsonValue, ttl: ttl.optional() }),
-  del: z.object({ key }),
-  expire: z.object({ key, ttl }),
-  ttl: z.object({ key }),
-  incr: z.object({ key, by: z.number().int().refine(Number.isSafeInteger, 'by must be a safe integer').optional() }),
-  mget: z.object({ keys: z.array(key).min(1) }),
-  mset: z.object({ entries: z.array(z.object({ key, value: jsonValue, ttl: ttl.optional() })).min(1) }),
-  ring: empty,
-  watch: empty,
-  unwatch: empty,
-  stats: empty,
-  ping: empty,
-  'cluster-stats': empty,
-};
+/** Ops that carry no fields beyond id and op. */
+const BARE_OPS: ReadonlySet<string> = new Set(['ring', 'watch', 'unwatch', 'stats', 'ping', 'cluster-stats']);
+const KNOWN_OPS: ReadonlySet<string> = new Set(CLIENT_OPS);
 
 /** UTF-8 byte length of a string, without allocating. */
 export function utf8Length(text: string): number {
@@ -118,25 +102,48 @@ export function encodeValue(value: unknown, limits: RequestLimits): string {
   return text;
 }
 
-function describeIssue(error: z.ZodError): string {
-  const issue = error.issues[0];
-  if (!issue) return 'invalid request';
-  const path = issue.path.join('.');
-  return path ? `${path}: ${issue.message}` : issue.message;
-}
+/** What a client text frame holds once it is valid JSON: one request or a batch of them (still unvalidated). */
+export type DecodedFrame = { kind: 'single'; raw: unknown } | { kind: 'batch'; raws: unknown[] } | { kind: 'error'; error: CacheError };
 
 /**
- * Parses and validates one client text frame.
- * Never throws: a malformed frame gives `{ok: false, id, error}` with code `BAD_REQUEST`
- * (unparseable JSON, missing/mistyped fields, bad id), `UNKNOWN_OP` or `TOO_LARGE`.
+ * Parses the JSON of one client text frame. A JSON array is a batch frame: 1 to `maxBatch`
+ * requests, answered by one array frame of as many replies, in the same order.
+ * Never throws: invalid JSON, an empty array or a longer one than `maxBatch` give `{kind: 'error'}`
+ * (BAD_REQUEST, or TOO_LARGE for the length), to be answered with a single error reply (id null).
  */
-export function parseClientFrame(text: string, limits: RequestLimits): ParsedFrame {
+export function decodeClientFrame(text: string, maxBatch = MAX_BATCH_REQUESTS): DecodedFrame {
   let frame: unknown;
   try {
     frame = JSON.parse(text);
   } catch {
-    return { ok: false, id: null, error: new CacheError('BAD_REQUEST', 'frame is not valid JSON') };
+    return { kind: 'error', error: new CacheError('BAD_REQUEST', 'frame is not valid JSON') };
   }
+  if (!Array.isArray(frame)) return { kind: 'single', raw: frame };
+  if (frame.length === 0) return { kind: 'error', error: new CacheError('BAD_REQUEST', 'a batch frame must hold at least one request') };
+  if (frame.length > maxBatch) return { kind: 'error', error: new CacheError('TOO_LARGE', `a batch frame holds at most ${maxBatch} requests, got ${frame.length}`) };
+  return { kind: 'batch', raws: frame };
+}
+
+/**
+ * Parses and validates one client text frame holding a single request (see {@link decodeClientFrame}
+ * for batches, which this refuses). Never throws; see {@link parseClientRequest}.
+ */
+export function parseClientFrame(text: string, limits: RequestLimits): ParsedFrame {
+  const decoded = decodeClientFrame(text);
+  if (decoded.kind === 'error') return { ok: false, id: null, error: decoded.error };
+  if (decoded.kind === 'batch') return { ok: false, id: null, error: new CacheError('BAD_REQUEST', 'frame must be a JSON object') };
+  return parseClientRequest(decoded.raw, limits);
+}
+
+/**
+ * Validates one request object (a whole frame, or one element of a batch frame) and turns it into
+ * a {@link ClientRequest}: values re-serialised to JSON text, `incr` by defaulting to 1.
+ * Hand-written rather than schema-driven because it runs for every request (docs/protocol.md
+ * lists the fields). Never throws: a bad request gives `{ok: false, id, error}` with code
+ * `BAD_REQUEST` (not an object, bad id, missing/mistyped fields), `UNKNOWN_OP` or `TOO_LARGE`;
+ * `id` is echoed when it was readable, else null.
+ */
+export function parseClientRequest(frame: unknown, limits: RequestLimits): ParsedFrame {
   if (frame === null || typeof frame !== 'object' || Array.isArray(frame)) {
     return { ok: false, id: null, error: new CacheError('BAD_REQUEST', 'frame must be a JSON object') };
   }
@@ -147,60 +154,75 @@ export function parseClientFrame(text: string, limits: RequestLimits): ParsedFra
   }
   const op = raw.op;
   if (typeof op !== 'string') return { ok: false, id, error: new CacheError('BAD_REQUEST', 'op must be a string') };
-  if (!Object.prototype.hasOwnProperty.call(schemas, op)) {
-    return { ok: false, id, error: new CacheError('UNKNOWN_OP', `unknown op ${JSON.stringify(op.slice(0, 64))}`) };
-  }
-  const result = schemas[op as ClientOpName].safeParse(raw);
-  if (!result.success) return { ok: false, id, error: new CacheError('BAD_REQUEST', describeIssue(result.error)) };
   try {
-    return { ok: true, request: toRequest(id, op as ClientOpName, result.data as Record<string, unknown>, limits) };
+    return { ok: true, request: toRequest(id, op, raw, limits) };
   } catch (error) {
     return { ok: false, id, error: error instanceof CacheError ? error : new CacheError('BAD_REQUEST', String(error)) };
   }
 }
 
-function toRequest(id: RequestId, op: ClientOpName, data: Record<string, unknown>, limits: RequestLimits): ClientRequest {
+function badField(field: string, expected: string): CacheError {
+  return new CacheError('BAD_REQUEST', `${field}: expected ${expected}`);
+}
+
+function requireKey(value: unknown, field: string, limits: RequestLimits): string {
+  if (typeof value !== 'string') throw badField(field, 'a string');
+  checkKey(value, limits);
+  return value;
+}
+
+function requireTtl(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0 || value > MAX_TTL_MS) throw badField(field, `a positive integer of ms, at most ${MAX_TTL_MS}`);
+  return value;
+}
+
+function requireValue(value: unknown, field: string, limits: RequestLimits): string {
+  if (value === undefined) throw new CacheError('BAD_REQUEST', `${field} is required`);
+  return encodeValue(value, limits);
+}
+
+function toRequest(id: RequestId, op: string, data: Record<string, unknown>, limits: RequestLimits): ClientRequest {
   switch (op) {
     case 'get':
     case 'del':
-    case 'ttl': {
-      const k = data.key as string;
-      checkKey(k, limits);
-      return { id, op, key: k };
-    }
+    case 'ttl':
+      return { id, op, key: requireKey(data.key, 'key', limits) };
     case 'set': {
-      const k = data.key as string;
-      checkKey(k, limits);
-      const request: ClientRequest = { id, op, key: k, value: encodeValue(data.value, limits) };
-      if (data.ttl !== undefined) request.ttl = data.ttl as number;
+      const request: ClientRequest = { id, op, key: requireKey(data.key, 'key', limits), value: requireValue(data.value, 'value', limits) };
+      if (data.ttl !== undefined) request.ttl = requireTtl(data.ttl, 'ttl');
       return request;
     }
     case 'expire': {
-      const k = data.key as string;
-      checkKey(k, limits);
-      return { id, op, key: k, ttl: data.ttl as number };
+      const k = requireKey(data.key, 'key', limits);
+      return { id, op, key: k, ttl: requireTtl(data.ttl, 'ttl') };
     }
     case 'incr': {
-      const k = data.key as string;
-      checkKey(k, limits);
-      return { id, op, key: k, by: (data.by as number | undefined) ?? 1 };
+      const k = requireKey(data.key, 'key', limits);
+      const by = data.by;
+      if (by !== undefined && !(typeof by === 'number' && Number.isSafeInteger(by))) throw badField('by', 'a safe integer');
+      return { id, op, key: k, by: by ?? 1 };
     }
     case 'mget': {
-      const keys = data.keys as string[];
-      for (const k of keys) checkKey(k, limits);
-      return { id, op, keys };
+      const keys = data.keys;
+      if (!Array.isArray(keys) || keys.length === 0) throw badField('keys', 'a non-empty array of strings');
+      for (let i = 0; i < keys.length; i++) requireKey(keys[i], `keys.${i}`, limits);
+      return { id, op, keys: keys as string[] };
     }
     case 'mset': {
-      const entries = (data.entries as Array<{ key: string; value: unknown; ttl?: number }>).map((entry) => {
-        checkKey(entry.key, limits);
-        const out: WriteEntry = { key: entry.key, value: encodeValue(entry.value, limits) };
-        if (entry.ttl !== undefined) out.ttl = entry.ttl;
+      const list = data.entries;
+      if (!Array.isArray(list) || list.length === 0) throw badField('entries', 'a non-empty array of {key, value, ttl?}');
+      const entries = list.map((entry: unknown, i): WriteEntry => {
+        if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) throw badField(`entries.${i}`, 'an object {key, value, ttl?}');
+        const e = entry as Record<string, unknown>;
+        const out: WriteEntry = { key: requireKey(e.key, `entries.${i}.key`, limits), value: requireValue(e.value, `entries.${i}.value`, limits) };
+        if (e.ttl !== undefined) out.ttl = requireTtl(e.ttl, `entries.${i}.ttl`);
         return out;
       });
       return { id, op, entries };
     }
     default:
-      return { id, op };
+      if (BARE_OPS.has(op)) return { id, op: op as 'ring' };
+      throw new CacheError(KNOWN_OPS.has(op) ? 'BAD_REQUEST' : 'UNKNOWN_OP', `unknown op ${JSON.stringify(op.slice(0, 64))}`);
   }
 }
 

@@ -109,11 +109,61 @@ export function parsePeerFrame(text: string): PeerFrame | undefined {
   } catch {
     return undefined;
   }
-  const result = frameSchema.safeParse(raw);
-  if (!result.success) return undefined;
-  const frame = result.data as PeerFrame & { ok?: boolean; error?: WireError };
-  if (frame.t === 'res' && frame.ok === false && !frame.error) return undefined;
-  return frame as PeerFrame;
+  return validatePeerFrame(raw);
+}
+
+/**
+ * Parses a frame received on an established link: one peer frame, or a batch of them (a JSON
+ * array of 1 or more `req`/`res`/`gossip` frames, which a link writes when several frames are
+ * queued in the same tick). Returns undefined when the text or any frame in it is malformed.
+ */
+export function parseLinkFrames(text: string): PeerFrame[] | undefined {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(raw)) {
+    const frame = validatePeerFrame(raw);
+    return frame === undefined ? undefined : [frame];
+  }
+  if (raw.length === 0) return undefined;
+  const frames = new Array<PeerFrame>(raw.length);
+  for (let i = 0; i < raw.length; i++) {
+    const frame = validatePeerFrame(raw[i]);
+    if (frame === undefined || frame.t === 'hello' || frame.t === 'welcome' || frame.t === 'refuse') return undefined;
+    frames[i] = frame;
+  }
+  return frames;
+}
+
+function isWireError(value: unknown): value is WireError {
+  return typeof value === 'object' && value !== null && typeof (value as WireError).code === 'string' && typeof (value as WireError).message === 'string';
+}
+
+/**
+ * Checks a parsed frame. `req`, `res` and `gossip` frames, one per request on the data path,
+ * are checked by hand (the gossip records, rare, by schema); handshake frames by schema.
+ */
+function validatePeerFrame(raw: unknown): PeerFrame | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const frame = raw as Record<string, unknown>;
+  switch (frame.t) {
+    case 'req':
+      if (!Number.isInteger(frame.id) || typeof frame.op !== 'string' || (frame.g !== undefined && !members.safeParse(frame.g).success)) return undefined;
+      return raw as PeerFrame;
+    case 'res':
+      if (!Number.isInteger(frame.id) || typeof frame.ok !== 'boolean' || (frame.g !== undefined && !members.safeParse(frame.g).success)) return undefined;
+      if (frame.ok === false && !isWireError(frame.error)) return undefined;
+      return raw as PeerFrame;
+    case 'gossip':
+      return members.safeParse(frame.g).success ? (raw as PeerFrame) : undefined;
+    default: {
+      const result = frameSchema.safeParse(raw);
+      return result.success ? (result.data as PeerFrame) : undefined;
+    }
+  }
 }
 
 /** Encodes a peer frame as JSON text. */
@@ -121,34 +171,64 @@ export function encodePeerFrame(frame: PeerFrame): string {
   return JSON.stringify(frame);
 }
 
-const wireEntry = z.tuple([z.string(), z.string().nullable(), z.custom<Version>(isVersion, 'bad version'), z.number().int().nonnegative()]);
-const cacheOp = z.discriminatedUnion('op', [
-  z.object({ op: z.literal('get'), key: z.string() }),
-  z.object({ op: z.literal('set'), key: z.string(), value: z.string(), ttl: z.number().int().positive().optional() }),
-  z.object({ op: z.literal('del'), key: z.string() }),
-  z.object({ op: z.literal('expire'), key: z.string(), ttl: z.number().int().positive() }),
-  z.object({ op: z.literal('ttl'), key: z.string() }),
-  z.object({ op: z.literal('incr'), key: z.string(), by: z.number().int() }),
-]);
+const MAX_TTL = 2 ** 41;
 
-const bodySchemas: { [K in PeerOpName]: z.ZodType<PeerOps[K]['req']> } = {
-  ping: z.object({}).passthrough() as unknown as z.ZodType<Record<string, never>>,
-  'ping-req': z.object({ target: z.string() }),
-  op: z.object({ op: cacheOp, hops: z.number().int().nonnegative(), acting: z.boolean().optional() }) as z.ZodType<PeerOps['op']['req']>,
-  replicate: z.object({ entries: z.array(wireEntry) }) as z.ZodType<PeerOps['replicate']['req']>,
-  read: z.object({ keys: z.array(z.string()) }),
-  handoff: z.object({ entries: z.array(wireEntry) }) as z.ZodType<PeerOps['handoff']['req']>,
-  'push-pull': z.object({ members }) as z.ZodType<PeerOps['push-pull']['req']>,
-  stats: z.object({}).passthrough() as unknown as z.ZodType<Record<string, never>>,
+function isWireEntry(value: unknown): value is WireEntry {
+  if (!Array.isArray(value) || value.length !== 4) return false;
+  const [key, text, version, expiresAt] = value as unknown[];
+  return typeof key === 'string' && (text === null || typeof text === 'string') && isVersion(version) && Number.isInteger(expiresAt) && (expiresAt as number) >= 0;
+}
+
+function isPositiveTtl(value: unknown): boolean {
+  return Number.isInteger(value) && (value as number) > 0 && (value as number) <= MAX_TTL;
+}
+
+/** Checks a forwarded key operation (the {@link CacheOp} shapes); extra fields are ignored. */
+function isCacheOp(value: unknown): value is CacheOp {
+  if (typeof value !== 'object' || value === null) return false;
+  const op = value as Record<string, unknown>;
+  if (typeof op.key !== 'string') return false;
+  switch (op.op) {
+    case 'get':
+    case 'del':
+    case 'ttl':
+      return true;
+    case 'set':
+      return typeof op.value === 'string' && (op.ttl === undefined || isPositiveTtl(op.ttl));
+    case 'expire':
+      return isPositiveTtl(op.ttl);
+    case 'incr':
+      return Number.isSafeInteger(op.by);
+    default:
+      return false;
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Body checks per op: hand-written for the data-path ops (one per request), schemas for the rest. */
+const bodyChecks: { [K in PeerOpName]: (body: unknown) => boolean } = {
+  ping: isObject,
+  'ping-req': (body) => isObject(body) && typeof body.target === 'string',
+  op: (body) => isObject(body) && isCacheOp(body.op) && Number.isInteger(body.hops) && (body.hops as number) >= 0 && (body.acting === undefined || typeof body.acting === 'boolean'),
+  replicate: (body) => isObject(body) && Array.isArray(body.entries) && body.entries.every(isWireEntry),
+  read: (body) => isObject(body) && Array.isArray(body.keys) && body.keys.every((key) => typeof key === 'string'),
+  handoff: (body) => isObject(body) && Array.isArray(body.entries) && body.entries.every(isWireEntry),
+  'push-pull': (body) => isObject(body) && members.safeParse(body.members).success,
+  stats: isObject,
 };
 
 /** True when `op` names a known peer op. */
 export function isPeerOp(op: string): op is PeerOpName {
-  return Object.prototype.hasOwnProperty.call(bodySchemas, op);
+  return Object.prototype.hasOwnProperty.call(bodyChecks, op);
 }
 
-/** Validates the body of a peer request; returns undefined when it is malformed. */
+/**
+ * Validates the body of a peer request; returns it (as sent: fields an op does not use are kept
+ * and ignored), or undefined when it is malformed.
+ */
 export function parseOpBody<K extends PeerOpName>(op: K, body: unknown): PeerOps[K]['req'] | undefined {
-  const result = bodySchemas[op].safeParse(body);
-  return result.success ? (result.data as PeerOps[K]['req']) : undefined;
+  return bodyChecks[op](body) ? (body as PeerOps[K]['req']) : undefined;
 }

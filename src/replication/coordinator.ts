@@ -98,10 +98,14 @@ export class Coordinator {
   /**
    * Executes a client's key operation: locally when this peer is the key's primary, else
    * forwarded to the primary, falling back along the preference list.
-   * @throws CacheError UNAVAILABLE when no owner can be reached, TIMEOUT, NOT_A_NUMBER,
-   *   TOO_LARGE / OUT_OF_MEMORY from the owner's store
+   *
+   * Returns the result itself when the operation completed synchronously (a hit on the primary,
+   * a write with no replica to wait for), else a promise: the hot path then costs no promise.
+   * @throws CacheError UNAVAILABLE when no owner can be reached (synchronously on an empty ring),
+   *   TIMEOUT, NOT_A_NUMBER, TOO_LARGE / OUT_OF_MEMORY from the owner's store (synchronously
+   *   when this peer is the owner)
    */
-  async execute(op: CacheOp): Promise<OpResult> {
+  execute(op: CacheOp): OpResult | Promise<OpResult> {
     this.stats.requests++;
     return this.route(op, 0);
   }
@@ -111,17 +115,22 @@ export class Coordinator {
    * for an unreachable primary, when this peer is the primary, or when the hop budget
    * ({@link MAX_HOPS}) is spent; otherwise routes it by this peer's own ring (which forwards once
    * more, or serves as acting owner when this peer is in the preference list).
+   * Like {@link execute}, returns a plain result when it completed synchronously, and may throw.
    */
-  async handleForwarded(body: PeerOps['op']['req']): Promise<OpResult> {
+  handleForwarded(body: PeerOps['op']['req']): OpResult | Promise<OpResult> {
     const { op, hops } = body;
-    const prefs = this.components.ring().preferenceList(op.key);
+    const ring = this.components.ring();
     const self = this.components.selfId;
     // Our ring may disagree with the forwarder's while membership news spreads: within the hop
     // budget, route by our own ring (which may execute here, as owner or acting owner).
-    if (body.acting || prefs[0] === self || prefs.length === 0 || hops >= MAX_HOPS) {
+    if (body.acting || hops >= MAX_HOPS) {
+      const prefs = ring.preferenceList(op.key);
       return this.executeAsOwner(op, prefs.length > 0 ? prefs : [self]);
     }
-    return this.route(op, hops);
+    const primary = ring.primary(op.key);
+    if (primary === undefined) return this.executeAsOwner(op, [self]);
+    if (primary === self) return this.executeAsOwner(op, undefined);
+    return this.forward(op, hops, ring.preferenceList(op.key));
   }
 
   /** Applies entries sent by a primary (replication) or a rebalancing peer (handoff), LWW. */
@@ -147,11 +156,17 @@ export class Coordinator {
     });
   }
 
-  private async route(op: CacheOp, hops: number): Promise<OpResult> {
+  private route(op: CacheOp, hops: number): OpResult | Promise<OpResult> {
+    const ring = this.components.ring();
+    const primary = ring.primary(op.key);
+    if (primary === undefined) throw new CacheError('UNAVAILABLE', 'the ring is empty: this peer has left the cluster');
+    if (primary === this.components.selfId) return this.executeAsOwner(op, undefined);
+    return this.forward(op, hops, ring.preferenceList(op.key));
+  }
+
+  /** Sends `op` to the first reachable member of `prefs` (this peer's turn: executes it here). */
+  private async forward(op: CacheOp, hops: number, prefs: readonly string[]): Promise<OpResult> {
     const self = this.components.selfId;
-    const prefs = this.components.ring().preferenceList(op.key);
-    if (prefs.length === 0) throw new CacheError('UNAVAILABLE', 'the ring is empty: this peer has left the cluster');
-    if (prefs[0] === self) return this.executeAsOwner(op, prefs);
     let lastError: unknown;
     for (let i = 0; i < prefs.length; i++) {
       const target = prefs[i]!;
@@ -175,49 +190,71 @@ export class Coordinator {
     throw new CacheError('UNAVAILABLE', 'no owner of the key could serve it');
   }
 
+  /** The preference list of `key` on the current ring. */
+  private prefsOf(key: string): readonly string[] {
+    const prefs = this.components.ring().preferenceList(key);
+    return prefs.length > 0 ? prefs : [this.components.selfId];
+  }
+
   private mayRetryElsewhere(op: CacheOp, error: unknown): boolean {
     if (error instanceof LinkUnavailableError) return !error.sent || IDEMPOTENT.has(op.op);
     return error instanceof CacheError && error.code === 'TIMEOUT' && IDEMPOTENT.has(op.op);
   }
 
-  private async executeAsOwner(op: CacheOp, prefs: readonly string[]): Promise<OpResult> {
+  /**
+   * Runs `op` with this peer as owner. `prefs` is the key's preference list when the caller has
+   * it; otherwise it is computed only if needed (a local miss, a write with replicas).
+   */
+  private executeAsOwner(op: CacheOp, prefs: readonly string[] | undefined): OpResult | Promise<OpResult> {
     this.stats.ownedOps++;
     switch (op.op) {
       case 'get': {
-        const entry = await this.lookup(op.key, prefs);
-        return entry && entry.value !== null ? { found: true, value: entry.value } : { found: false };
+        const local = this.components.store.get(op.key);
+        if (local !== undefined) return local.value !== null ? { found: true, value: local.value } : { found: false };
+        return this.lookup(op.key, prefs ?? this.prefsOf(op.key)).then((entry) => (entry && entry.value !== null ? { found: true, value: entry.value } : { found: false }));
       }
-      case 'ttl': {
-        const entry = await this.lookup(op.key, prefs);
-        if (!entry || entry.value === null) return { ttl: -2 };
-        return { ttl: entry.expiresAt === 0 ? -1 : Math.max(1, entry.expiresAt - this.now()) };
-      }
-      case 'set':
-        return this.locks.run(op.key, async () => {
-          await this.write(op.key, op.value, op.ttl === undefined ? 0 : this.now() + op.ttl, prefs);
+      case 'ttl':
+        return this.lookup(op.key, prefs ?? this.prefsOf(op.key)).then((entry) => {
+          if (!entry || entry.value === null) return { ttl: -2 };
+          return { ttl: entry.expiresAt === 0 ? -1 : Math.max(1, entry.expiresAt - this.now()) };
+        });
+      case 'set': {
+        if (!this.locks.isHeld(op.key)) {
+          // Nothing else runs on this key: the local write is one synchronous step, so no lock is
+          // needed; a read-modify-write that starts later sees it. Only replication is awaited.
+          const replicated = this.write(op.key, op.value, op.ttl === undefined ? 0 : this.now() + op.ttl, prefs);
+          return replicated === undefined ? {} : replicated.then(() => ({}));
+        }
+        const { key, value, ttl } = op;
+        return this.locks.run(key, async () => {
+          await this.write(key, value, ttl === undefined ? 0 : this.now() + ttl, prefs);
           return {};
         });
+      }
       case 'del':
         return this.locks.run(op.key, async () => {
-          const current = await this.lookup(op.key, prefs);
+          const list = prefs ?? this.prefsOf(op.key);
+          const current = await this.lookup(op.key, list);
           if (!current || current.value === null) return { deleted: false };
-          await this.write(op.key, null, this.now() + this.config.tombstoneTtlMs, prefs);
+          await this.write(op.key, null, this.now() + this.config.tombstoneTtlMs, list);
           return { deleted: true };
         });
       case 'expire':
         return this.locks.run(op.key, async () => {
-          const current = await this.lookup(op.key, prefs);
+          const list = prefs ?? this.prefsOf(op.key);
+          const current = await this.lookup(op.key, list);
           if (!current || current.value === null) return { updated: false };
-          await this.write(op.key, current.value, this.now() + op.ttl, prefs);
+          await this.write(op.key, current.value, this.now() + op.ttl, list);
           return { updated: true };
         });
       case 'incr':
         return this.locks.run(op.key, async () => {
-          const current = await this.lookup(op.key, prefs);
+          const list = prefs ?? this.prefsOf(op.key);
+          const current = await this.lookup(op.key, list);
           const base = current && current.value !== null ? parseInteger(current.value) : 0;
           const value = base + op.by;
           if (!Number.isSafeInteger(value)) throw new CacheError('NOT_A_NUMBER', 'increment would leave the safe integer range');
-          await this.write(op.key, String(value), current && current.value !== null ? current.expiresAt : 0, prefs);
+          await this.write(op.key, String(value), current && current.value !== null ? current.expiresAt : 0, list);
           return { value };
         });
     }
@@ -259,11 +296,14 @@ export class Coordinator {
 
   /**
    * Writes a value (or a tombstone when `value` is null) with a fresh version locally, then to
-   * the replicas, and resolves once the required copies hold it.
-   * @throws CacheError UNAVAILABLE when fewer copies than required acknowledged (the write may
-   *   still have reached some of them: it is not acknowledged, so no guarantee is made)
+   * the replicas. Returns undefined when no replica is to be waited for, else a promise that
+   * resolves once the required copies hold it.
+   * @param prefs the key's preference list; computed when undefined and needed
+   * @throws CacheError TOO_LARGE / OUT_OF_MEMORY (synchronously) from the local store
+   * @throws CacheError UNAVAILABLE (the promise) when fewer copies than required acknowledged
+   *   (the write may still have reached some of them: it is not acknowledged, so no guarantee is made)
    */
-  private async write(key: string, value: string | null, expiresAt: number, prefs: readonly string[]): Promise<void> {
+  private write(key: string, value: string | null, expiresAt: number, prefs: readonly string[] | undefined): Promise<void> | undefined {
     const store = this.components.store;
     const self = this.components.selfId;
     let version = this.components.clock.now();
@@ -273,16 +313,19 @@ export class Coordinator {
     if (current && compareVersions(version, current.version) <= 0) version = [current.version[0], current.version[1] + 1, self];
     const entry: StoredEntry = { value, version, expiresAt };
     store.apply(key, entry);
-    const others = prefs.filter((id) => id !== self);
-    if (others.length === 0) return;
+    if (prefs === undefined) {
+      if (this.components.ring().replicas <= 1) return undefined;
+      prefs = this.prefsOf(key);
+    }
+    const others = prefs.length === 1 && prefs[0] === self ? [] : prefs.filter((id) => id !== self);
+    if (others.length === 0) return undefined;
     const required =
       this.config.writeAcks === 0
         ? others.filter((id) => this.components.memberState(id) === 'alive').length
         : Math.min(this.config.writeAcks - 1, others.length);
-    const acks = await this.replicate(key, toWireEntry(key, entry), others, required);
-    if (acks < required) {
-      throw new CacheError('UNAVAILABLE', `write reached ${acks + 1} of the ${required + 1} copies required`);
-    }
+    return this.replicate(key, toWireEntry(key, entry), others, required).then((acks) => {
+      if (acks < required) throw new CacheError('UNAVAILABLE', `write reached ${acks + 1} of the ${required + 1} copies required`);
+    });
   }
 
   /**

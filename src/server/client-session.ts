@@ -3,17 +3,20 @@
  * replies in completion order), and pushes `member`/`ring` events after `watch`.
  *
  * Bad input never crashes the peer: garbage bytes and invalid JSON get a `BAD_REQUEST` reply
- * with id null, unknown ops `UNKNOWN_OP`, oversized keys and values `TOO_LARGE`; a frame over
+ * with id null, unknown ops `UNKNOWN_OP`, oversized keys and values `TOO_LARGE`; a frame may be a
+ * JSON array of requests (a batch, answered by one array of replies in order); a frame over
  * `maxFrameBytes` is refused by ws itself, which closes the socket with 1009. A client with more
  * than `maxInFlight` requests unanswered is not read until half of them are answered.
  */
+import type { Duplex } from 'node:stream';
 import type WebSocket from 'ws';
 import { CacheError, toCacheError } from '../errors.js';
 import type { ClientRequest, RequestId, RequestLimits } from '../protocol/client-frames.js';
-import { encodeErrorReply, encodeEvent, encodeGetHitReply, encodeOkReply, parseClientFrame } from '../protocol/client-frames.js';
+import { decodeClientFrame, encodeErrorReply, encodeEvent, encodeGetHitReply, encodeOkReply, parseClientRequest } from '../protocol/client-frames.js';
 import type { OpResult } from '../protocol/peer-frames.js';
 import type { Coordinator } from '../replication/coordinator.js';
 import type { PeerEventSource } from '../peer-events.js';
+import type { RequestDeadlines } from '../request-deadlines.js';
 import type { RingView } from '../ring/ring-view.js';
 import type { MemberChange } from '../membership/member-list.js';
 import type { RebalanceReport } from '../replication/rebalancer.js';
@@ -29,6 +32,12 @@ export interface ClientSessionHost {
   requestTimeoutMs: number;
   /** Requests in flight on one socket beyond which it is no longer read (PeerConfig.maxInFlightPerClient). */
   maxInFlight: number;
+  /** Most requests in one batch frame (PeerConfig.maxBatchRequests). */
+  maxBatch: number;
+  /** Where the deadlines of requests that did not complete synchronously are kept. */
+  deadlines: RequestDeadlines;
+  /** Client frames and the requests in them, counted for every session of the peer. */
+  traffic: ClientTraffic;
   coordinator: Coordinator;
   events: PeerEventSource;
   ringView(): RingView;
@@ -37,7 +46,23 @@ export interface ClientSessionHost {
   clusterStats(): Promise<Record<string, unknown>>;
 }
 
-/** Serves one client socket until it closes. */
+/** Counters of client traffic, reported by the peer's `stats` as `clientTraffic`. */
+export interface ClientTraffic {
+  /** Client text frames received (a batch frame counts once). */
+  frames: number;
+  /** Requests received (each element of a batch frame counts). */
+  requests: number;
+}
+
+type Reply = string | Promise<string>;
+
+/**
+ * Serves one client socket until it closes.
+ *
+ * Hot path: a request that completes synchronously (a local hit, a write with no replica) costs
+ * no promise and no timer; only the others get a deadline. Replies written in the same tick
+ * leave in one write: the TCP socket is corked from the first reply of a tick to the end of it.
+ */
 export class ClientSession {
   private watching = false;
   /** Requests received and not yet answered. */
@@ -56,73 +81,133 @@ export class ClientSession {
     this.send(encodeEvent('rebalance', { peer: this.host.selfId, phase: 'done', report }));
   };
 
+  private corked = false;
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.raw?.uncork();
+  };
+
+  /**
+   * @param socket the client's WebSocket
+   * @param raw the TCP socket under it (from the HTTP upgrade), corked per tick; optional
+   */
   constructor(
     private readonly socket: WebSocket,
     private readonly host: ClientSessionHost,
+    private readonly raw?: Duplex,
   ) {
-    socket.on('message', (data, isBinary) => {
-      const text = isBinary || typeof data !== 'string' ? data.toString() : data;
-      this.inFlight++;
-      // Backpressure: a client that pipelines without reading its replies stops being read
-      // (TCP pushes back on it) instead of growing this peer's memory without bound.
-      if (this.inFlight >= this.host.maxInFlight && !this.socket.isPaused) this.socket.pause();
-      void this.handle(text).finally(() => this.settled());
-    });
+    socket.on('message', (data) => this.onFrame(data));
     socket.on('close', () => this.unwatch());
     socket.on('error', () => {
       // ws emits 'close' after 'error' (e.g. 1009 for an oversized frame); nothing else to do.
     });
   }
 
-  private settled(): void {
-    this.inFlight--;
+  private onFrame(data: WebSocket.RawData): void {
+    const traffic = this.host.traffic;
+    traffic.frames++;
+    const text = Array.isArray(data) ? Buffer.concat(data).toString() : data.toString();
+    const decoded = decodeClientFrame(text, this.host.maxBatch);
+    if (decoded.kind === 'error') {
+      this.send(encodeErrorReply(null, decoded.error.toWire()));
+      return;
+    }
+    if (decoded.kind === 'single') {
+      traffic.requests++;
+      this.admit(1);
+      const reply = this.answer(decoded.raw);
+      if (typeof reply === 'string') {
+        this.send(reply);
+        this.settled(1);
+      } else {
+        void reply.then((replyText) => {
+          this.send(replyText);
+          this.settled(1);
+        });
+      }
+      return;
+    }
+    // A batch frame: one reply frame, the replies in request order, once all are done.
+    const raws = decoded.raws;
+    const count = raws.length;
+    traffic.requests += count;
+    this.admit(count);
+    const parts = new Array<string>(count);
+    let pending = 0;
+    const finish = (): void => {
+      this.send(`[${parts.join(',')}]`);
+      this.settled(count);
+    };
+    for (let i = 0; i < count; i++) {
+      const reply = this.answer(raws[i]);
+      if (typeof reply === 'string') {
+        parts[i] = reply;
+      } else {
+        pending++;
+        void reply.then((replyText) => {
+          parts[i] = replyText;
+          if (--pending === 0) finish();
+        });
+      }
+    }
+    if (pending === 0) finish();
+  }
+
+  /** Counts `count` new requests in flight; stops reading the socket at the limit. */
+  private admit(count: number): void {
+    this.inFlight += count;
+    // Backpressure: a client that pipelines without reading its replies stops being read
+    // (TCP pushes back on it) instead of growing this peer's memory without bound.
+    if (this.inFlight >= this.host.maxInFlight && !this.socket.isPaused) this.socket.pause();
+  }
+
+  private settled(count: number): void {
+    this.inFlight -= count;
     if (this.socket.isPaused && this.inFlight <= this.host.maxInFlight / 2 && this.socket.bufferedAmount < REPLY_BUFFER_HIGH_WATER) {
       this.socket.resume();
     }
   }
 
-  private async handle(text: string): Promise<void> {
-    const parsed = parseClientFrame(text, this.host.limits);
-    if (!parsed.ok) {
-      this.send(encodeErrorReply(parsed.id, parsed.error.toWire()));
-      return;
-    }
+  /** The reply text to one request: at once when it completed synchronously. The promise never rejects. */
+  private answer(rawRequest: unknown): Reply {
+    const parsed = parseClientRequest(rawRequest, this.host.limits);
+    if (!parsed.ok) return encodeErrorReply(parsed.id, parsed.error.toWire());
     const request = parsed.request;
+    let reply: Reply;
     try {
-      this.send(await this.withDeadline(request.id, this.run(request)));
+      reply = this.run(request);
     } catch (error) {
-      this.send(encodeErrorReply(request.id, toCacheError(error).toWire()));
+      return encodeErrorReply(request.id, toCacheError(error).toWire());
     }
+    return typeof reply === 'string' ? reply : this.withDeadline(request.id, reply);
   }
 
-  private async run(request: ClientRequest): Promise<string> {
+  /** Runs one request; a plain string when it completed synchronously. May throw. */
+  private run(request: ClientRequest): Reply {
     const { coordinator } = this.host;
     switch (request.op) {
       case 'get': {
-        const result = (await coordinator.execute(request)) as { found: boolean; value?: string };
-        return result.found && result.value !== undefined ? encodeGetHitReply(request.id, result.value) : encodeOkReply(request.id, { found: false });
+        const result = coordinator.execute(request);
+        return result instanceof Promise ? result.then((r) => encodeGetReply(request.id, r)) : encodeGetReply(request.id, result);
       }
       case 'set':
       case 'del':
       case 'expire':
       case 'ttl':
-      case 'incr':
-        return encodeOkReply(request.id, (await coordinator.execute(request)) as Exclude<OpResult, { found: boolean }>);
-      case 'mget': {
-        const results = await Promise.all(request.keys.map((key) => coordinator.execute({ op: 'get', key }) as Promise<{ found: boolean; value?: string }>));
-        const values = results.map((r) => (r.found && r.value !== undefined ? `{"found":true,"value":${r.value}}` : '{"found":false}'));
-        return `{"id":${JSON.stringify(request.id)},"ok":true,"values":[${values.join(',')}]}`;
+      case 'incr': {
+        const result = coordinator.execute(request);
+        return result instanceof Promise ? result.then((r) => encodeOkReply(request.id, r as ReplyResult)) : encodeOkReply(request.id, result as ReplyResult);
       }
-      case 'mset': {
-        await Promise.all(request.entries.map((entry) => coordinator.execute({ op: 'set', key: entry.key, value: entry.value, ...(entry.ttl !== undefined ? { ttl: entry.ttl } : {}) })));
-        return encodeOkReply(request.id, undefined);
-      }
+      case 'mget':
+        return this.mget(request.id, request.keys);
+      case 'mset':
+        return this.mset(request.id, request.entries);
       case 'ring':
         return encodeOkReply(request.id, { ring: this.host.ringView() });
       case 'stats':
         return encodeOkReply(request.id, { stats: this.host.stats() });
       case 'cluster-stats':
-        return encodeOkReply(request.id, { peers: await this.host.clusterStats() });
+        return this.host.clusterStats().then((peers) => encodeOkReply(request.id, { peers }));
       case 'watch':
         this.watch();
         return encodeOkReply(request.id, undefined);
@@ -134,18 +219,36 @@ export class ClientSession {
     }
   }
 
+  private async mget(id: RequestId, keys: string[]): Promise<string> {
+    const { coordinator } = this.host;
+    const results = await Promise.all(keys.map((key) => coordinator.execute({ op: 'get', key }) as { found: boolean; value?: string } | Promise<{ found: boolean; value?: string }>));
+    const values = results.map((r) => (r.found && r.value !== undefined ? `{"found":true,"value":${r.value}}` : '{"found":false}'));
+    return `{"id":${JSON.stringify(id)},"ok":true,"values":[${values.join(',')}]}`;
+  }
+
+  private async mset(id: RequestId, entries: Extract<ClientRequest, { op: 'mset' }>['entries']): Promise<string> {
+    const { coordinator } = this.host;
+    await Promise.all(entries.map((entry) => coordinator.execute({ op: 'set', key: entry.key, value: entry.value, ...(entry.ttl !== undefined ? { ttl: entry.ttl } : {}) })));
+    return encodeOkReply(id, undefined);
+  }
+
+  /** The reply text once `work` settles, or a TIMEOUT error reply after `requestTimeoutMs`. Never rejects. */
   private withDeadline(id: RequestId, work: Promise<string>): Promise<string> {
     const timeoutMs = this.host.requestTimeoutMs;
-    return new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new CacheError('TIMEOUT', `request ${JSON.stringify(id)} did not complete within ${timeoutMs} ms`)), timeoutMs);
+    return new Promise<string>((resolve) => {
+      const deadline = this.host.deadlines.add(timeoutMs, () =>
+        resolve(encodeErrorReply(id, new CacheError('TIMEOUT', `request ${JSON.stringify(id)} did not complete within ${timeoutMs} ms`).toWire())),
+      );
       work.then(
         (reply) => {
-          clearTimeout(timer);
+          if (deadline.done) return;
+          deadline.cancel();
           resolve(reply);
         },
         (error: unknown) => {
-          clearTimeout(timer);
-          reject(error);
+          if (deadline.done) return;
+          deadline.cancel();
+          resolve(encodeErrorReply(id, toCacheError(error).toWire()));
         },
       );
     });
@@ -170,6 +273,20 @@ export class ClientSession {
   }
 
   private send(text: string): void {
-    if (this.socket.readyState === 1) this.socket.send(text);
+    if (this.socket.readyState !== 1) return;
+    if (!this.corked && this.raw !== undefined) {
+      this.corked = true;
+      this.raw.cork();
+      process.nextTick(this.uncork);
+    }
+    this.socket.send(text);
   }
+}
+
+/** Result bodies of the ops other than get, as the reply carries them. */
+type ReplyResult = Exclude<OpResult, { found: boolean }>;
+
+function encodeGetReply(id: RequestId, result: OpResult): string {
+  const r = result as { found: boolean; value?: string };
+  return r.found && r.value !== undefined ? encodeGetHitReply(id, r.value) : `{"id":${JSON.stringify(id)},"ok":true,"found":false}`;
 }

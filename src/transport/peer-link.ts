@@ -6,13 +6,20 @@
  * its deadline passes, or with `UNAVAILABLE` at once when the link closes (or was closed before
  * the request could be sent; {@link LinkUnavailableError.sent} tells the two apart, so callers
  * know whether a non-idempotent request may have run).
+ *
+ * Frames queued in the same tick (forwarded ops, replication, their replies) leave as one
+ * WebSocket message, a JSON array of frames, flushed on `process.nextTick`: the per-message cost
+ * (framing, a syscall, a parse) is paid once per tick instead of once per request. Deadlines are
+ * kept in FIFO queues ({@link RequestDeadlines}), not one timer per request.
  */
 import { EventEmitter } from 'eventemitter3';
 import type WebSocket from 'ws';
 import { CacheError, toCacheError } from '../errors.js';
 import type { MemberRecord } from '../membership/member.js';
 import type { PeerFrame, PeerOpName, PeerOps } from '../protocol/peer-frames.js';
-import { encodePeerFrame, isPeerOp, parsePeerFrame } from '../protocol/peer-frames.js';
+import { encodePeerFrame, isPeerOp, parseLinkFrames } from '../protocol/peer-frames.js';
+import type { Deadline } from '../request-deadlines.js';
+import { RequestDeadlines } from '../request-deadlines.js';
 
 /** `UNAVAILABLE` raised by a link; `sent` is false when the request never left this peer. */
 export class LinkUnavailableError extends CacheError {
@@ -26,7 +33,10 @@ export class LinkUnavailableError extends CacheError {
   }
 }
 
-/** Handles one incoming peer request; its resolved value is the reply body. */
+/**
+ * Handles one incoming peer request: returns the reply body, or a promise of it (a value returned
+ * synchronously is answered in the same tick); a throw or rejection becomes an error reply.
+ */
 export type PeerRequestHandler = (op: PeerOpName, body: unknown, link: PeerLink) => unknown;
 
 /** Components a link is built with. */
@@ -51,7 +61,7 @@ export interface PeerLinkEvents {
 interface Pending {
   resolve: (body: unknown) => void;
   reject: (error: Error) => void;
-  timer: ReturnType<typeof setTimeout>;
+  deadline: Deadline;
 }
 
 /**
@@ -68,6 +78,16 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> {
   private retiring = false;
   private closeWhenIdle = false;
   private readonly options: PeerLinkOptions;
+  private readonly deadlines = new RequestDeadlines();
+  /** Encoded frames waiting for the end of the tick. */
+  private outbox: string[] = [];
+  private readonly flush = (): void => {
+    const outbox = this.outbox;
+    if (outbox.length === 0) return;
+    this.outbox = [];
+    if (this.closed || this.socket.readyState !== 1) return;
+    this.socket.send(outbox.length === 1 ? outbox[0]! : `[${outbox.join(',')}]`);
+  };
 
   constructor(
     private readonly socket: WebSocket,
@@ -114,12 +134,12 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> {
     if (!this.isOpen) return Promise.reject(new LinkUnavailableError(this.peerId, false, 'is closed'));
     const id = this.nextId++;
     return new Promise<PeerOps[K]['res']>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const deadline = this.deadlines.add(timeoutMs, () => {
         this.pending.delete(id);
         reject(new CacheError('TIMEOUT', `peer ${this.peerId} did not answer ${op} within ${timeoutMs} ms`));
         this.closeIfRetiredAndIdle();
-      }, timeoutMs);
-      this.pending.set(id, { resolve: resolve as (body: unknown) => void, reject, timer });
+      });
+      this.pending.set(id, { resolve: resolve as (body: unknown) => void, reject, deadline });
       const frame: PeerFrame = { t: 'req', id, op, body };
       if (op === 'ping') {
         const g = this.options.piggyback();
@@ -148,6 +168,8 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> {
   /** Closes the socket; every pending request rejects with UNAVAILABLE. */
   close(code = 1000, reason = 'closing'): void {
     if (this.closed) return;
+    // Frames queued this tick (replies we owe, a last gossip) go out before the close frame.
+    this.flush();
     try {
       this.socket.close(code, reason);
     } catch {
@@ -169,8 +191,9 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> {
     }
   }
 
+  /** Queues a frame for the end of this tick (see the class comment). */
   private send(frame: PeerFrame): void {
-    this.socket.send(encodePeerFrame(frame));
+    if (this.outbox.push(encodePeerFrame(frame)) === 1) process.nextTick(this.flush);
   }
 
   /** Handles one frame from the socket (also used to replay frames that arrived with the handshake). */
@@ -179,23 +202,30 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> {
       this.close(1003, 'binary frames are not part of the peer protocol');
       return;
     }
-    const frame = parsePeerFrame(data.toString());
-    if (!frame) {
+    const frames = parseLinkFrames(data.toString());
+    if (!frames) {
       // A malformed frame from a peer is a bug or an intruder: drop the link, never crash.
       this.close(1008, 'malformed peer frame');
       return;
     }
+    for (const frame of frames) {
+      if (this.closed) return;
+      this.dispatch(frame);
+    }
+  }
+
+  private dispatch(frame: PeerFrame): void {
     switch (frame.t) {
       case 'req':
         if (frame.g) this.options.onGossip(frame.g, this);
-        void this.answer(frame.id, frame.op, frame.body);
+        this.answer(frame.id, frame.op, frame.body);
         break;
       case 'res': {
         if (frame.g) this.options.onGossip(frame.g, this);
         const pending = this.pending.get(frame.id);
         if (!pending) return; // late reply after a timeout
         this.pending.delete(frame.id);
-        clearTimeout(pending.timer);
+        pending.deadline.cancel();
         if (frame.ok) pending.resolve(frame.body);
         else pending.reject(CacheError.fromWire(frame.error));
         this.closeIfRetiredAndIdle();
@@ -209,30 +239,48 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> {
     }
   }
 
-  private async answer(id: number, op: string, body: unknown): Promise<void> {
-    let reply: PeerFrame;
+  /** Runs the handler; replies in this tick when it returned synchronously. */
+  private answer(id: number, op: string, body: unknown): void {
     if (!isPeerOp(op)) {
-      reply = { t: 'res', id, ok: false, error: { code: 'UNKNOWN_OP', message: `unknown peer op ${JSON.stringify(op.slice(0, 64))}` } };
-    } else {
-      try {
-        const result = await this.options.handler(op, body, this);
-        reply = { t: 'res', id, ok: true, body: result ?? {} };
-        if (op === 'ping') {
-          const g = this.options.piggyback();
-          if (g && g.length > 0) reply.g = g;
-        }
-      } catch (error) {
-        reply = { t: 'res', id, ok: false, error: toCacheError(error).toWire() };
-      }
+      this.reply({ t: 'res', id, ok: false, error: { code: 'UNKNOWN_OP', message: `unknown peer op ${JSON.stringify(op.slice(0, 64))}` } });
+      return;
     }
-    if (!this.closed && this.socket.readyState === 1) this.send(reply);
+    let result: unknown;
+    try {
+      result = this.options.handler(op, body, this);
+    } catch (error) {
+      this.reply({ t: 'res', id, ok: false, error: toCacheError(error).toWire() });
+      return;
+    }
+    if (result instanceof Promise) {
+      result.then(
+        (value: unknown) => this.replyOk(id, op, value),
+        (error: unknown) => this.reply({ t: 'res', id, ok: false, error: toCacheError(error).toWire() }),
+      );
+    } else {
+      this.replyOk(id, op, result);
+    }
+  }
+
+  private replyOk(id: number, op: PeerOpName, result: unknown): void {
+    const reply: PeerFrame = { t: 'res', id, ok: true, body: result ?? {} };
+    if (op === 'ping') {
+      const g = this.options.piggyback();
+      if (g && g.length > 0) reply.g = g;
+    }
+    this.reply(reply);
+  }
+
+  private reply(frame: PeerFrame): void {
+    if (!this.closed && this.socket.readyState === 1) this.send(frame);
   }
 
   private onClose(code: number, reason: string): void {
     if (this.closed) return;
     this.closed = true;
+    this.outbox = [];
+    this.deadlines.clear();
     for (const [id, pending] of this.pending) {
-      clearTimeout(pending.timer);
       pending.reject(new LinkUnavailableError(this.peerId, true, `closed (${code}${reason ? ` ${reason}` : ''})`));
       this.pending.delete(id);
     }

@@ -34,8 +34,12 @@ describe('bad input never crashes a peer', () => {
     expect(await client.nextOrphan()).toMatchObject({ id: null, ok: false, error: { code: 'BAD_REQUEST' } });
     client.sendRaw('{"id": 1, "op": "get", "key": ');
     expect(await client.nextOrphan()).toMatchObject({ id: null, ok: false, error: { code: 'BAD_REQUEST' } });
-    client.sendRaw('[1,2,3]');
+    client.sendRaw('[]');
     expect(await client.nextOrphan()).toMatchObject({ id: null, ok: false, error: { code: 'BAD_REQUEST' } });
+    // A batch frame of things that are not requests: one error reply per element, in order.
+    client.sendRaw('[1,"two",null]');
+    const replies = await client.nextOrphan();
+    expect(replies).toEqual([1, 2, 3].map(() => ({ id: null, ok: false, error: { code: 'BAD_REQUEST', message: 'frame must be a JSON object' } })));
     client.sendRaw('{"op": "get", "key": "x"}');
     expect(await client.nextOrphan()).toMatchObject({ id: null, ok: false, error: { code: 'BAD_REQUEST' } });
     await client.close();

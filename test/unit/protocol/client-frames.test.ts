@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeErrorReply, encodeGetHitReply, encodeOkReply, parseClientFrame } from '../../../src/protocol/client-frames.js';
+import { decodeClientFrame, encodeErrorReply, encodeGetHitReply, encodeOkReply, parseClientFrame, parseClientRequest } from '../../../src/protocol/client-frames.js';
 
 const limits = { maxKeyBytes: 16, maxValueBytes: 64 };
 
@@ -74,5 +74,38 @@ describe('reply encoding', () => {
     expect(JSON.parse(encodeOkReply(2, {}))).toEqual({ id: 2, ok: true });
     expect(JSON.parse(encodeGetHitReply(3, '{"x":[1]}'))).toEqual({ id: 3, ok: true, found: true, value: { x: [1] } });
     expect(JSON.parse(encodeErrorReply(null, { code: 'BAD_REQUEST', message: 'm' }))).toEqual({ id: null, ok: false, error: { code: 'BAD_REQUEST', message: 'm' } });
+  });
+});
+
+describe('decodeClientFrame (batch frames)', () => {
+  it('tells a single request from a batch, and refuses empty and over-long batches', () => {
+    expect(decodeClientFrame('{"id":1,"op":"ping"}')).toEqual({ kind: 'single', raw: { id: 1, op: 'ping' } });
+    expect(decodeClientFrame('[{"id":1,"op":"ping"},2]')).toEqual({ kind: 'batch', raws: [{ id: 1, op: 'ping' }, 2] });
+    const empty = decodeClientFrame('[]');
+    expect(empty.kind === 'error' && empty.error.code).toBe('BAD_REQUEST');
+    const long = decodeClientFrame(JSON.stringify([1, 2, 3]), 2);
+    expect(long.kind === 'error' && long.error.code).toBe('TOO_LARGE');
+    const garbage = decodeClientFrame('[1,');
+    expect(garbage.kind === 'error' && garbage.error.code).toBe('BAD_REQUEST');
+  });
+
+  it('validates each element of a batch on its own', () => {
+    const decoded = decodeClientFrame('[{"id":1,"op":"get","key":"a"},{"id":2,"op":"get"},7]');
+    expect(decoded.kind).toBe('batch');
+    const results = (decoded as { raws: unknown[] }).raws.map((raw) => parseClientRequest(raw, limits));
+    expect(results[0]).toEqual({ ok: true, request: { id: 1, op: 'get', key: 'a' } });
+    expect(results[1]).toMatchObject({ ok: false, id: 2, error: { code: 'BAD_REQUEST', message: 'key: expected a string' } });
+    expect(results[2]).toMatchObject({ ok: false, id: null, error: { code: 'BAD_REQUEST' } });
+  });
+
+  it('names the field in the message of a mistyped request', () => {
+    const message = (text: string): string | undefined => {
+      const parsed = parseClientFrame(text, limits);
+      return parsed.ok ? undefined : parsed.error.message;
+    };
+    expect(message('{"id":1,"op":"set","key":"a","value":1,"ttl":-1}')).toMatch(/^ttl: expected a positive integer/);
+    expect(message('{"id":1,"op":"mset","entries":[{"key":"a","value":1},{"key":3,"value":1}]}')).toBe('entries.1.key: expected a string');
+    expect(message('{"id":1,"op":"mget","keys":[]}')).toBe('keys: expected a non-empty array of strings');
+    expect(message('{"id":1,"op":"set","key":"a"}')).toBe('value is required');
   });
 });

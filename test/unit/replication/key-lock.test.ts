@@ -36,3 +36,21 @@ describe('KeyLock', () => {
     await waitFor(() => lock.size === 0, 1000, 'the lock to forget idle keys');
   });
 });
+
+describe('KeyLock.isHeld', () => {
+  it('is true while a task on the key runs or waits, and a synchronous throw is a rejection', async () => {
+    const lock = new KeyLock();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const first = lock.run('k', () => gate);
+    const thrower = lock.run('k', () => {
+      throw new Error('sync boom');
+    });
+    expect(lock.isHeld('k')).toBe(true);
+    expect(lock.isHeld('j')).toBe(false);
+    release();
+    await first;
+    await expect(thrower).rejects.toThrow('sync boom');
+    await waitFor(() => !lock.isHeld('k'), 1000, 'the key to be released');
+  });
+});

@@ -1,0 +1,52 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { RequestDeadlines } from '../../src/request-deadlines.js';
+
+describe('RequestDeadlines', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('runs each deadline once at its time, never after cancel, per timeout in FIFO order', () => {
+    const deadlines = new RequestDeadlines();
+    const fired: string[] = [];
+    deadlines.add(100, () => fired.push('a100'));
+    const b = deadlines.add(100, () => fired.push('b100'));
+    vi.advanceTimersByTime(10);
+    deadlines.add(100, () => fired.push('c100'));
+    deadlines.add(50, () => fired.push('d50'));
+    b.cancel();
+    vi.advanceTimersByTime(59);
+    expect(fired).toEqual(['d50']);
+    vi.advanceTimersByTime(31);
+    expect(fired).toEqual(['d50', 'a100']);
+    vi.advanceTimersByTime(9);
+    expect(fired).toEqual(['d50', 'a100']);
+    vi.advanceTimersByTime(1);
+    expect(fired).toEqual(['d50', 'a100', 'c100']);
+    vi.advanceTimersByTime(1000);
+    expect(fired).toEqual(['d50', 'a100', 'c100']);
+    expect(b.done).toBe(true);
+  });
+
+  it('keeps up with many deadlines, compacting its queue, and clear() drops them all', () => {
+    const deadlines = new RequestDeadlines();
+    let fired = 0;
+    const live = [];
+    for (let i = 0; i < 5000; i++) {
+      const d = deadlines.add(20, () => fired++);
+      if (i % 2 === 0) d.cancel();
+      else live.push(d);
+      if (i % 100 === 99) vi.advanceTimersByTime(1);
+    }
+    vi.advanceTimersByTime(100);
+    expect(fired).toBe(2500);
+    expect(live.every((d) => d.done)).toBe(true);
+    deadlines.add(20, () => fired++);
+    deadlines.clear();
+    vi.advanceTimersByTime(100);
+    expect(fired).toBe(2500);
+  });
+});
