@@ -228,9 +228,21 @@ export class Peer extends EventEmitter<PeerEvents> {
     );
     let report: RebalanceReport | undefined;
     if (without.size > 0 && this.store.size > 0) {
+      let watcher: ReturnType<typeof setInterval> | undefined;
       const deadline = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), this.config.leaveTimeoutMs).unref());
-      report = await Promise.race([this.rebalancer.handoffAll(without), deadline]);
-      if (!report) this.logger.warn({ timeoutMs: this.config.leaveTimeoutMs }, 'handoff did not finish before the leave deadline');
+      // When every other member leaves or dies too (a whole cluster stopped at once), nobody can
+      // take the entries: stop waiting instead of sitting out the whole deadline.
+      const nobodyLeft = new Promise<undefined>((resolve) => {
+        watcher = setInterval(() => {
+          if (!this.members.ringMembers().some((id) => id !== this.id && this.members.get(id)?.state === 'alive')) resolve(undefined);
+        }, 100);
+      });
+      try {
+        report = await Promise.race([this.rebalancer.handoffAll(without), deadline, nobodyLeft]);
+      } finally {
+        clearInterval(watcher);
+      }
+      if (!report) this.logger.warn({ timeoutMs: this.config.leaveTimeoutMs }, 'handoff did not finish: the leave deadline passed, or no alive member is left to take the entries');
       else this.logger.info({ entries: report.entries, durationMs: report.durationMs, complete: report.complete }, 'handed off entries before leaving');
     }
     await this.flushLinks();

@@ -146,4 +146,20 @@ describe('in-process peers', () => {
     await a.stop();
     await waitFor(() => activeHandles() <= before, 3000, 'handles to close');
   });
+
+  it('a whole cluster leaving at once does not sit out the leave deadline', async () => {
+    const cfg = { ...base, leaveTimeoutMs: 60_000 };
+    const a = await Peer.start({ id: 'a' }, { base: cfg });
+    const b = await Peer.start({ id: 'b', bootstrap: [a.advertisedUrl] }, { base: cfg });
+    const c = await Peer.start({ id: 'c', bootstrap: [a.advertisedUrl] }, { base: cfg });
+    const client = await CacheClient.connect(a.advertisedUrl, { discoverPeers: false });
+    await waitFor(() => [a, b, c].every((p) => p.ring.size === 3), 5000, 'a three-peer ring');
+    await client.mset(Array.from({ length: 300 }, (_, i) => ({ key: `k${i}`, value: i })));
+    await client.close();
+    let left = 0;
+    const leaves = [a, b, c].map((p) => p.leave().then(() => left++));
+    // Nobody is left to take the entries: each leave ends once the others are gone, long before its 60 s deadline.
+    await waitFor(() => left === 3, 10_000, 'every leave to finish');
+    await Promise.all(leaves);
+  });
 });

@@ -1,0 +1,94 @@
+/**
+ * Batch frames against three in-process peers (replicas 2) over a raw `ws` client: one array of
+ * requests in, one array of replies out, in request order, with keys owned by every peer (so the
+ * batch mixes local work, forwards and replication, themselves batched on the peer links).
+ */
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testPeerConfig } from '../../src/config.js';
+import { Peer } from '../../src/peer.js';
+import { waitFor } from '../support/wait-for.js';
+
+type Reply = { id: unknown; ok: boolean; error?: { code: string; message: string }; [field: string]: unknown };
+
+/** Sends one raw text frame and resolves with the next frame received (parsed). */
+function exchange(socket: WebSocket, text: string, timeoutMs = 5000): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no reply within ${timeoutMs} ms`)), timeoutMs);
+    socket.once('message', (data) => {
+      clearTimeout(timer);
+      resolve(JSON.parse(data.toString()));
+    });
+    socket.send(text);
+  });
+}
+
+describe('batch frames', () => {
+  const base = { ...testPeerConfig(), maxBatchRequests: 300 };
+  let peers: Peer[] = [];
+  let socket: WebSocket;
+
+  beforeAll(async () => {
+    const a = await Peer.start({ id: 'a' }, { base });
+    const b = await Peer.start({ id: 'b', bootstrap: [a.advertisedUrl] }, { base });
+    const c = await Peer.start({ id: 'c', bootstrap: [a.advertisedUrl] }, { base });
+    peers = [a, b, c];
+    await waitFor(() => peers.every((p) => p.ring.size === 3), 5000, 'a three-peer ring everywhere');
+    socket = new WebSocket(a.advertisedUrl);
+    await new Promise((resolve, reject) => {
+      socket.once('open', resolve);
+      socket.once('error', reject);
+    });
+  });
+
+  afterAll(async () => {
+    socket?.close();
+    await Promise.all(peers.map((p) => p.stop()));
+  });
+
+  it('answers a batch with one array of replies in request order, across every owner', async () => {
+    const a = peers[0]!;
+    const keys = Array.from({ length: 250 }, (_, i) => `batch-${i}`);
+    const owners = new Set(keys.map((key) => a.ring.primary(key)));
+    expect(owners.size).toBe(3);
+    const before = a.stats().clientTraffic as { frames: number; requests: number };
+
+    const sets = (await exchange(socket, JSON.stringify(keys.map((key, i) => ({ id: `s${i}`, op: 'set', key, value: { i } }))))) as Reply[];
+    expect(sets).toHaveLength(250);
+    expect(sets.every((r, i) => r.id === `s${i}` && r.ok === true)).toBe(true);
+
+    const gets = (await exchange(socket, JSON.stringify(keys.map((key, i) => ({ id: i, op: 'get', key }))))) as Reply[];
+    expect(gets.map((r) => r.id)).toEqual(keys.map((_, i) => i));
+    expect(gets.every((r, i) => r.ok && r.found === true && (r.value as { i: number }).i === i)).toBe(true);
+
+    const after = a.stats().clientTraffic as { frames: number; requests: number };
+    expect(after.frames - before.frames).toBe(2);
+    expect(after.requests - before.requests).toBe(500);
+    // Every key has its two copies: replication ran for the whole batch.
+    const copies = peers.reduce((sum, p) => sum + keys.filter((key) => p.store.peek(key) !== undefined).length, 0);
+    expect(copies).toBe(500);
+  });
+
+  it('gives a bad element its own error reply and runs the others', async () => {
+    const replies = (await exchange(
+      socket,
+      JSON.stringify([{ id: 1, op: 'set', key: 'mixed', value: 'x' }, { id: 2, op: 'nope' }, 'junk', { id: 4, op: 'get' }, { id: 5, op: 'get', key: 'mixed' }, { id: 6, op: 'incr', key: 'mixed' }]),
+    )) as Reply[];
+    expect(replies.map((r) => [r.id, r.ok, r.error?.code])).toEqual([
+      [1, true, undefined],
+      [2, false, 'UNKNOWN_OP'],
+      [null, false, 'BAD_REQUEST'],
+      [4, false, 'BAD_REQUEST'],
+      [5, true, undefined],
+      [6, false, 'NOT_A_NUMBER'],
+    ]);
+    expect(replies[4]).toMatchObject({ found: true, value: 'x' });
+  });
+
+  it('refuses an empty batch and one over maxBatchRequests with a single error reply, and keeps serving', async () => {
+    expect(await exchange(socket, '[]')).toMatchObject({ id: null, ok: false, error: { code: 'BAD_REQUEST' } });
+    const tooMany = Array.from({ length: 301 }, (_, i) => ({ id: i, op: 'ping' }));
+    expect(await exchange(socket, JSON.stringify(tooMany))).toMatchObject({ id: null, ok: false, error: { code: 'TOO_LARGE' } });
+    expect(await exchange(socket, JSON.stringify({ id: 'after', op: 'get', key: 'mixed' }))).toMatchObject({ id: 'after', ok: true, found: true });
+  });
+});
