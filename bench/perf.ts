@@ -823,6 +823,13 @@ async function main(): Promise<number> {
   const profiles = await profileSection();
   const meta = { ...runMeta(QUICK, startedAt), settings: SETTINGS, loadavgAtStart, loadavgAtEnd: os.loadavg(), totalMemBytes: os.totalmem() };
   const failedRows = rows.filter((r) => r.error).map((r) => `${SCENARIOS[r.scenario]} C=${r.connections} P=${r.pipeline}: ${r.error}`);
+  const busiest = Math.max(loadavgAtStart[0]!, meta.loadavgAtEnd[0]!);
+  if (busiest > os.cpus().length) {
+    notes.push(
+      `The machine was busy beyond its ${os.cpus().length} CPUs (1-minute load average up to ${busiest.toFixed(1)}): ops/s, latency and event-loop stalls include time ` +
+        'the processes waited for a CPU; CPU per operation is the figure least affected.',
+    );
+  }
   const allNotes = [...notes, ...failedRows.map((f) => `Failed or wrong answers: ${f}`), ...Object.entries(errors).map(([name, error]) => `Section ${name} FAILED: ${error.split('\n')[0]}`)];
   const body = [
     table('get'),
