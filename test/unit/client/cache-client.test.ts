@@ -9,6 +9,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { CacheClient, reconnectDelayMs, type CacheClientOptions, type MemberEvent, type RingInfo, type RingPeer } from '../../../src/client/cache-client.js';
 import { resolveWebSocket, type WebSocketConstructor } from '../../../src/client/websocket-factory.js';
 import { CacheError } from '../../../src/errors.js';
+import { HashRing } from '../../../src/ring/hash-ring.js';
 
 // --- helpers ----------------------------------------------------------------------------------
 
@@ -22,9 +23,9 @@ type Reply = (body: Record<string, unknown>) => void;
 type Intercept = (frame: Frame, reply: Reply, socket: WebSocket) => boolean;
 
 /** Polls `condition` every 5 ms until it holds; fails after `timeoutMs`. */
-async function waitFor(condition: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
+async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => realSetTimeout(resolve, 5));
   }
@@ -50,7 +51,10 @@ class StandInPeer {
   readonly store = new Map<string, { value: unknown; expiresAt?: number }>();
   readonly sockets = new Set<WebSocket>();
   readonly watchers = new Set<WebSocket>();
+  /** Every request received, batched or not, in order. */
   readonly received: Frame[] = [];
+  /** Every frame received as parsed: a request object, or an array of them (a batch frame). */
+  readonly frames: Array<Frame | Frame[]> = [];
   intercept: Intercept | undefined;
   /** Members reported by `ring`; the stand-in itself by default. */
   ringPeers: RingPeer[];
@@ -109,11 +113,29 @@ class StandInPeer {
   }
 
   private onMessage(socket: WebSocket, text: string): void {
-    const frame = JSON.parse(text) as Frame;
-    this.received.push(frame);
-    const reply: Reply = (body) => {
-      if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ id: frame.id, ...body }));
+    const parsed = JSON.parse(text) as Frame | Frame[];
+    this.frames.push(parsed);
+    const send = (body: unknown): void => {
+      if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(body));
     };
+    if (!Array.isArray(parsed)) {
+      this.handle(parsed, socket, (body) => send({ id: parsed.id, ...body }));
+      return;
+    }
+    // A batch frame: one array of replies, in request order, once every request is answered.
+    const replies = new Array<Record<string, unknown> | undefined>(parsed.length);
+    let missing = parsed.length;
+    parsed.forEach((frame, index) => {
+      this.handle(frame, socket, (body) => {
+        if (replies[index] !== undefined) return;
+        replies[index] = { id: frame.id, ...body };
+        if (--missing === 0) send(replies);
+      });
+    });
+  }
+
+  private handle(frame: Frame, socket: WebSocket, reply: Reply): void {
+    this.received.push(frame);
     if (this.intercept?.(frame, reply, socket)) return;
     this.serve(frame, reply, socket);
   }
@@ -260,7 +282,8 @@ describe('CacheClient requests', () => {
 
   it('sends increasing numeric ids and correlates replies that arrive out of order', async () => {
     const peer = await startPeer();
-    const client = await connect(peer.url, { discoverPeers: false });
+    // Unbatched, so that each request is a frame of its own that the stand-in can answer in any order.
+    const client = await connect(peer.url, { discoverPeers: false, batching: false });
     for (const key of ['a', 'b', 'c']) peer.store.set(key, { value: `value of ${key}` });
     const held: Array<() => void> = [];
     peer.intercept = (frame, reply) => {
@@ -562,6 +585,234 @@ describe('CacheClient watch', () => {
     await waitFor(() => errors.length === 1, 5000, 'the error event');
     expect(errors[0]!.code).toBe('INTERNAL');
     expect(await client.incr('n')).toBe(1);
+  });
+});
+
+describe('CacheClient batching', () => {
+  it('writes the calls of one tick as one array frame and resolves each with its own reply', async () => {
+    const peer = await startPeer();
+    const client = await connect(peer.url, { discoverPeers: false });
+    for (let i = 0; i < 10; i++) peer.store.set(`k${i}`, { value: i });
+    const before = peer.frames.length;
+
+    const results = await Promise.all([
+      ...Array.from({ length: 10 }, (_, i) => client.get(`k${i}`)),
+      client.incr('k3', 10),
+      client.del('k4'),
+      client.getEntry('missing'),
+    ]);
+    expect(results).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 13, true, { found: false }]);
+    const frames = peer.frames.slice(before);
+    expect(frames).toHaveLength(1);
+    expect(Array.isArray(frames[0])).toBe(true);
+    expect((frames[0] as Frame[]).map((frame) => frame.op)).toEqual([...Array<string>(10).fill('get'), 'incr', 'del', 'get']);
+
+    // A lone call stays a plain object frame.
+    await client.set('alone', 1);
+    expect(Array.isArray(peer.frames.at(-1))).toBe(false);
+  });
+
+  it('settles each call of a batch on its own: errors, deadlines and aborts per request', async () => {
+    const peer = await startPeer();
+    const client = await connect(peer.url, { discoverPeers: false });
+    await client.set('text', 'abc');
+    let release: (() => void) | undefined;
+    peer.intercept = (frame, reply) => {
+      if (frame.key !== 'slow') return false;
+      release = () => reply({ ok: true, found: true, value: 'late' });
+      return true;
+    };
+    const controller = new AbortController();
+    const calls = [
+      client.incr('text'),
+      client.get('slow', { timeoutMs: 100 }),
+      client.get('text'),
+      client.get('aborted', { signal: controller.signal }),
+    ].map((call) => call.then((value) => ({ value }), (error: unknown) => ({ error: (error as CacheError).code })));
+    controller.abort();
+    // The aborted call never left the client; the slow one holds the batch reply back.
+    expect(await calls[3]).toEqual({ error: 'ABORTED' });
+    expect(await calls[1]).toEqual({ error: 'TIMEOUT' });
+    release!();
+    expect(await calls[0]).toEqual({ error: 'NOT_A_NUMBER' });
+    expect(await calls[2]).toEqual({ value: 'abc' });
+    expect(peer.received.filter((frame) => frame.key === 'aborted')).toHaveLength(0);
+    expect(client.pendingCount).toBe(0);
+  });
+
+  it('caps a batch at 1024 requests', async () => {
+    const peer = await startPeer();
+    const client = await connect(peer.url, { discoverPeers: false });
+    const before = peer.frames.length;
+    const values = await Promise.all(Array.from({ length: 1500 }, (_, i) => client.incr(`n${i % 7}`)));
+    expect(values.filter((value) => value === 1)).toHaveLength(7);
+    const sizes = peer.frames.slice(before).map((frame) => (Array.isArray(frame) ? frame.length : 1));
+    expect(sizes).toEqual([1024, 476]);
+  });
+
+  it('with batching off sends one frame per call', async () => {
+    const peer = await startPeer();
+    const client = await connect(peer.url, { discoverPeers: false, batching: false });
+    const before = peer.frames.length;
+    expect(await Promise.all(Array.from({ length: 20 }, (_, i) => client.incr(`n${i}`)))).toEqual(Array<number>(20).fill(1));
+    const frames = peer.frames.slice(before);
+    expect(frames).toHaveLength(20);
+    expect(frames.some((frame) => Array.isArray(frame))).toBe(false);
+  });
+
+  it('requests queued while disconnected go out as one batch on the next connection', async () => {
+    const peer = await startPeer();
+    const client = await connect(peer.url, { discoverPeers: false });
+    peer.accept = false;
+    const disconnected = nextEvent(client, 'disconnect');
+    peer.dropConnections();
+    await disconnected;
+    const queued = Promise.all(Array.from({ length: 5 }, (_, i) => client.set(`q${i}`, i, { timeoutMs: 10_000 })));
+    const before = peer.frames.length;
+    peer.accept = true;
+    await queued;
+    expect(peer.frames.slice(before).map((frame) => (Array.isArray(frame) ? frame.length : 1))).toEqual([5]);
+  });
+});
+
+describe('CacheClient routing ring', () => {
+  const VNODES = 16;
+
+  /** Three stand-ins that all report the same three-peer ring. */
+  async function threePeers(): Promise<StandInPeer[]> {
+    const trio = [await startPeer('p1'), await startPeer('p2'), await startPeer('p3')];
+    const ringPeers = trio.map((peer) => ({ id: peer.id, url: peer.url, state: 'alive' as const, incarnation: 0, ownership: 1 / 3 }));
+    for (const peer of trio) {
+      peer.ringPeers = ringPeers;
+      peer.ring = () => ({ epoch: 1, checksum: new HashRing(['p1', 'p2', 'p3'], { vnodes: VNODES, replicas: 1 }).checksum, replicas: 1, vnodes: VNODES, self: peer.id, peers: peer.ringPeers });
+    }
+    return trio;
+  }
+
+  it('sends each key operation to its primary, learnt from the ring', async () => {
+    const trio = await threePeers();
+    const byId = new Map(trio.map((peer) => [peer.id, peer]));
+    const client = await connect(trio[0]!.url, { routing: 'ring' });
+    expect(client.routing).toBe('ring');
+    const ring = new HashRing(['p1', 'p2', 'p3'], { vnodes: VNODES, replicas: 1 });
+    await waitFor(() => client.ringChecksum === ring.checksum, 5000, 'the client to learn the ring');
+    await waitFor(() => trio[0]!.watchers.size === 1, 5000, 'the client\'s own subscription');
+
+    const keys = Array.from({ length: 60 }, (_, i) => `key:${i}`);
+    await Promise.all(keys.map((key, i) => client.set(key, i)));
+    for (const key of keys) {
+      const primary = byId.get(ring.primary(key)!)!;
+      expect(primary.store.has(key)).toBe(true);
+      for (const other of trio) if (other !== primary) expect(other.store.has(key)).toBe(false);
+    }
+    expect(await client.mget(keys)).toEqual(keys.map((_, i) => ({ found: true, value: i })));
+    // mget was split: each peer got only its own keys.
+    for (const peer of trio) {
+      const asked = peer.ops('mget').flatMap((frame) => frame.keys as string[]);
+      expect(asked.length).toBeGreaterThan(0);
+      expect(asked.every((key) => ring.primary(key) === peer.id)).toBe(true);
+    }
+    await client.mset(keys.map((key) => ({ key, value: 'again' })));
+    expect(keys.every((key) => byId.get(ring.primary(key)!)!.store.get(key)?.value === 'again')).toBe(true);
+    // Non-key ops use the failover connection.
+    await client.stats();
+    expect(trio[0]!.ops('stats')).toHaveLength(1);
+  });
+
+  it('sends through a connected peer while a primary is unreachable, and follows ring changes', async () => {
+    const trio = await threePeers();
+    const [p1, p2, p3] = trio as [StandInPeer, StandInPeer, StandInPeer];
+    const client = await connect(p1.url, { routing: 'ring' });
+    const members: MemberEvent[] = [];
+    client.on('member', (event) => members.push(event));
+    const full = new HashRing(['p1', 'p2', 'p3'], { vnodes: VNODES, replicas: 1 });
+    await waitFor(() => client.ringChecksum === full.checksum && p1.watchers.size === 1, 5000, 'the ring and the subscription');
+    const keys = Array.from({ length: 60 }, (_, i) => `key:${i}`);
+    const ofP3 = keys.filter((key) => full.primary(key) === 'p3');
+    expect(ofP3.length).toBeGreaterThan(0);
+    await Promise.all(ofP3.map((key) => client.set(key, 'before')));
+    expect(ofP3.every((key) => p3.store.has(key))).toBe(true);
+
+    expect(client.connectedUrls.sort()).toEqual([p1.url, p3.url].sort());
+
+    // p3 goes away; the client's ring still names it. Its keys go through p1 (which would forward).
+    await p3.stop();
+    await waitFor(() => !client.connectedUrls.includes(p3.url), 5000, 'the client to see p3 go');
+    for (const key of ofP3) expect(await client.get(key)).toBeUndefined();
+    expect(p1.ops('get').map((frame) => frame.key)).toEqual(expect.arrayContaining(ofP3));
+
+    // p1 reports p3 dead: the client routes by the two-peer ring; member events stay private without watch().
+    p1.push({ event: 'member', peer: { id: 'p3', url: p3.url, state: 'dead', incarnation: 0 }, state: 'dead' });
+    const two = new HashRing(['p1', 'p2'], { vnodes: VNODES, replicas: 1 });
+    await waitFor(() => client.ringChecksum === two.checksum, 5000, 'the two-peer ring');
+    expect(members).toHaveLength(0);
+    const p2Before = p2.ops('set').length;
+    await Promise.all(keys.map((key) => client.set(key, 'after')));
+    const toP2 = keys.filter((key) => two.primary(key) === 'p2');
+    expect(p2.ops('set').length - p2Before).toBe(toP2.length);
+    expect(toP2.every((key) => p2.store.get(key)?.value === 'after')).toBe(true);
+
+    // unwatch() keeps the routing subscription: nothing is sent.
+    await client.watch();
+    await client.unwatch();
+    expect(p1.ops('unwatch')).toHaveLength(0);
+  });
+
+  it('rejects a request written to a primary whose connection drops with UNAVAILABLE', async () => {
+    const trio = await threePeers();
+    const p3 = trio[2]!;
+    const client = await connect(trio[0]!.url, { routing: 'ring' });
+    const ring = new HashRing(['p1', 'p2', 'p3'], { vnodes: VNODES, replicas: 1 });
+    await waitFor(() => client.ringChecksum === ring.checksum, 5000, 'the ring');
+    const key = Array.from({ length: 100 }, (_, i) => `key:${i}`).find((k) => ring.primary(k) === 'p3')!;
+    p3.intercept = (frame) => frame.key === key;
+    const pending = client.get(key, { timeoutMs: 20_000 }).catch((e: unknown) => e);
+    await waitFor(() => p3.ops('get').length === 1, 5000, 'the request at p3');
+    p3.dropConnections();
+    expect(await pending).toMatchObject({ code: 'UNAVAILABLE' });
+    // Meanwhile p3's keys go through p1; after the reconnect delay they reach p3 again, over a new connection.
+    p3.intercept = undefined;
+    await waitFor(async () => {
+      await client.set(key, 'again');
+      return p3.store.get(key)?.value === 'again';
+    }, 5000, 'a write to reach p3 again');
+  });
+
+  it('sends the keys of a primary it cannot connect to through the failover connection', async () => {
+    const trio = await threePeers();
+    const p1 = trio[0]!;
+    // The ring names a fourth peer nobody can reach (connection refused).
+    const ids = ['p1', 'p2', 'p3', 'p4'];
+    for (const peer of trio) {
+      peer.ringPeers = [...peer.ringPeers, { id: 'p4', url: 'ws://127.0.0.1:1/', state: 'alive', incarnation: 0, ownership: 0.25 }];
+      peer.ring = () => ({ epoch: 2, checksum: new HashRing(ids, { vnodes: VNODES, replicas: 1 }).checksum, replicas: 1, vnodes: VNODES, self: peer.id, peers: peer.ringPeers });
+    }
+    const client = await connect(p1.url, { routing: 'ring' });
+    const ring = new HashRing(ids, { vnodes: VNODES, replicas: 1 });
+    await waitFor(() => client.ringChecksum === ring.checksum, 5000, 'the four-peer ring');
+    const ofP4 = Array.from({ length: 100 }, (_, i) => `key:${i}`).filter((key) => ring.primary(key) === 'p4');
+    expect(ofP4.length).toBeGreaterThan(0);
+    await Promise.all(ofP4.map((key) => client.set(key, 'via p1')));
+    expect(ofP4.every((key) => p1.store.get(key)?.value === 'via p1')).toBe(true);
+    expect(await client.mget(ofP4)).toEqual(ofP4.map(() => ({ found: true, value: 'via p1' })));
+  });
+
+  it('close() closes the direct connections too, leaving no socket', async () => {
+    const trio = await threePeers();
+    await waitFor(() => openSocketCount() === 0, 5000, 'earlier sockets to close');
+    const client = await connect(trio[0]!.url, { routing: 'ring' });
+    const ring = new HashRing(['p1', 'p2', 'p3'], { vnodes: VNODES, replicas: 1 });
+    await waitFor(() => client.ringChecksum === ring.checksum, 5000, 'the ring');
+    await Promise.all(Array.from({ length: 30 }, (_, i) => client.set(`key:${i}`, i)));
+    expect(client.connectedUrls).toHaveLength(3);
+    await client.close();
+    expect(client.connectedUrls).toEqual([]);
+    await waitFor(() => trio.every((peer) => peer.sockets.size === 0), 5000, 'the peers to see the closes');
+    await waitFor(() => openSocketCount() === 0, 5000, 'sockets to close');
+  });
+
+  it('rejects an unknown routing with BAD_CONFIG', () => {
+    expect(() => new CacheClient('ws://127.0.0.1:1', { routing: 'nearest' as 'ring' })).toThrow(expect.objectContaining({ code: 'BAD_CONFIG' }));
   });
 });
 
