@@ -24,9 +24,21 @@ import { CacheClient, type CacheClientOptions } from '../src/client/cache-client
 
 /** What to connect to. */
 export type LoadTarget =
-  | { kind: 'ws'; mode: 'raw' | 'batch'; urls: string[] }
-  | { kind: 'client'; urls: string[]; options: Record<string, unknown> }
+  | {
+      kind: 'ws';
+      mode: 'raw' | 'batch';
+      urls: string[];
+      /**
+       * Key indices per URL: a connection to `urls[j]` draws its keys from `indicesPerUrl[j]`
+       * instead of from {@link LoadKeys} (e.g. each peer's primary keys: ideal ring routing).
+       */
+      indicesPerUrl?: number[][];
+    }
+  | { kind: 'client'; urls: string[]; options: ClientLoadOptions }
   | { kind: 'redis'; host: string; port: number };
+
+/** The CacheClient options a `client` target may set (plain data: they cross the IPC channel). */
+export type ClientLoadOptions = Pick<CacheClientOptions, 'routing' | 'batching' | 'discoverPeers'>;
 
 /** How to connect: C connections (spread round-robin over the target's URLs), P in flight each. */
 export interface LoadShape {
@@ -267,8 +279,8 @@ class ClientConnection implements Connection {
     private readonly value: string,
   ) {}
 
-  static async open(urls: string[], options: Record<string, unknown>, value: string, timeoutMs: number): Promise<ClientConnection> {
-    const client = await CacheClient.connect(urls, { timeoutMs, ...options } as CacheClientOptions);
+  static async open(urls: string[], options: ClientLoadOptions, value: string, timeoutMs: number): Promise<ClientConnection> {
+    const client = await CacheClient.connect(urls, { timeoutMs, ...options });
     return new ClientConnection(client, value);
   }
 
@@ -339,6 +351,8 @@ export class LoadSession {
     private readonly shape: LoadShape,
     private readonly keys: LoadKeys,
     private readonly batch: boolean,
+    /** Per connection, the key indices it draws from when not all of {@link keys}. */
+    private readonly connectionIndices: Array<number[] | undefined>,
   ) {}
 
   /**
@@ -366,15 +380,19 @@ export class LoadSession {
       await Promise.all(connections.map((connection) => connection.close()));
       throw new Error(`opening ${shape.connections} connections: ${describeError(failure.reason)}`);
     }
-    return new LoadSession(connections, shape, keys, target.kind === 'ws' && target.mode === 'batch');
+    const perUrl = target.kind === 'ws' ? target.indicesPerUrl : undefined;
+    const connectionIndices = connections.map((_, i) => perUrl?.[i % perUrl.length]);
+    if (connectionIndices.some((indices) => indices?.length === 0)) throw new Error('indicesPerUrl: a URL without keys');
+    return new LoadSession(connections, shape, keys, target.kind === 'ws' && target.mode === 'batch', connectionIndices);
   }
 
   /** Runs one phase: every connection keeps P requests in flight until the count or the time is spent. */
   async run(phase: LoadPhase): Promise<LoadResult> {
     const histogram = createHistogram({ lowest: 1, highest: 600_000_000, figures: 3 });
     const timeoutMs = phase.requestTimeoutMs ?? 10_000;
-    const { indices, keyCount } = this.keys;
-    const randomKey = indices ? () => keyName(indices[Math.floor(Math.random() * indices.length)]!) : () => keyName(Math.floor(Math.random() * keyCount));
+    const drawFrom = (indices: number[] | undefined): (() => string) =>
+      indices ? () => keyName(indices[Math.floor(Math.random() * indices.length)]!) : () => keyName(Math.floor(Math.random() * this.keys.keyCount));
+    const sessionKey = drawFrom(this.keys.indices);
     let issued = 0;
     let ops = 0;
     let errors = 0;
@@ -392,7 +410,7 @@ export class LoadSession {
       return true;
     };
     // A worker issues `size` requests at a time (P for a batch connection, else 1) until the bounds are spent.
-    const worker = async (connection: Connection, size: number): Promise<void> => {
+    const worker = async (connection: Connection, size: number, randomKey: () => string): Promise<void> => {
       while (more()) {
         const count = Math.min(size, phase.maxOps - issued);
         issued += count;
@@ -411,9 +429,10 @@ export class LoadSession {
         }
       }
     };
-    const workers = this.connections.flatMap((connection) =>
-      this.batch ? [worker(connection, this.shape.pipeline)] : Array.from({ length: this.shape.pipeline }, () => worker(connection, 1)),
-    );
+    const workers = this.connections.flatMap((connection, i) => {
+      const randomKey = this.connectionIndices[i] ? drawFrom(this.connectionIndices[i]) : sessionKey;
+      return this.batch ? [worker(connection, this.shape.pipeline, randomKey)] : Array.from({ length: this.shape.pipeline }, () => worker(connection, 1, randomKey));
+    });
     await Promise.all(workers);
     const elapsedMs = performance.now() - started;
     return {

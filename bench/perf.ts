@@ -41,7 +41,7 @@ import { HashRing } from '../src/ring/hash-ring.js';
 import { HOST, ProcessGroup, startBareForwarder, startBareServer, startPeer, type PeerProcess } from './bench-processes.js';
 import { progress, runMeta, runSection } from './bench-run.js';
 import type { GeneratorCommand } from './load-generator-process.js';
-import { keyName, type LoadKeys, type LoadResult, type LoadShape, type LoadTarget, type PreloadResult } from './load-generator.js';
+import { keyName, type ClientLoadOptions, type LoadKeys, type LoadResult, type LoadShape, type LoadTarget, type PreloadResult } from './load-generator.js';
 import { summarizeCpuProfile } from './cpu-profile-summary.js';
 import { processCpuMs } from './process-cpu.js';
 
@@ -93,7 +93,9 @@ const RESULTS_DIR = fileURLToPath(new URL('../../bench/results/', import.meta.ur
 /** Where `--profile` writes `<peer id>.cpuprofile` (git ignores *.cpuprofile). */
 const PROFILE_DIR = `${RESULTS_DIR}profiles`;
 /** CacheClient options of the ring-aware, auto-batching client (issue 5's API). */
-const RING_CLIENT_OPTIONS = { routing: 'ring', batching: true };
+const RING_CLIENT_OPTIONS: ClientLoadOptions = { routing: 'ring', batching: true };
+/** The same without batching: one frame per request, like the raw `peer` rows. */
+const RING_CLIENT_UNBATCHED_OPTIONS: ClientLoadOptions = { routing: 'ring', batching: false };
 
 // --- bookkeeping ----------------------------------------------------------------------------
 
@@ -218,6 +220,8 @@ type ScenarioKey =
   | 'peer-client'
   | 'cluster-forwarded'
   | 'cluster-ring-client'
+  | 'cluster-ring-client-unbatched'
+  | 'cluster-ring-raw'
   | 'redis'
   | 'redis-benchmark';
 
@@ -231,6 +235,8 @@ const SCENARIOS: Record<ScenarioKey, string> = {
   'peer-client': 'peer, CacheClient (batching)',
   'cluster-forwarded': '3 peers r=2, via non-owner',
   'cluster-ring-client': '3 peers r=2, ring client',
+  'cluster-ring-client-unbatched': '3 peers r=2, ring client, batching off',
+  'cluster-ring-raw': '3 peers r=2, raw frames to each primary',
   redis: 'redis-server, ioredis',
   'redis-benchmark': 'redis-server, redis-benchmark -P',
 };
@@ -495,9 +501,15 @@ async function clusterDeployment(generator: Generator): Promise<void> {
     if (ring.checksum !== view.checksum) throw new Error(`rebuilt ring checksum ${ring.checksum} differs from the peers' ${view.checksum}`);
     const indices: number[] = [];
     for (let i = 0; i < SETTINGS.keys; i++) if (ring.primary(keyName(i)) !== entry.id) indices.push(i);
+    // Ideal ring routing without any client library: the keys of each peer, sent only to it.
+    const primaryKeys = peers.map((peer) => Array.from({ length: SETTINGS.keys }, (_, i) => i).filter((i) => ring.primary(keyName(i)) === peer.id));
     const pids = peers.map((p) => p.child.pid!);
     await measure(generator, 'cluster-forwarded', { kind: 'ws', mode: 'raw', urls: [entry.url] }, pids, { ...keysAll(), indices }, SETTINGS.shapes, controls);
     await measure(generator, 'cluster-ring-client', { kind: 'client', urls: peers.map((p) => p.url), options: RING_CLIENT_OPTIONS }, pids, keysAll(), SETTINGS.shapes, controls);
+    await measure(generator, 'cluster-ring-client-unbatched', { kind: 'client', urls: peers.map((p) => p.url), options: RING_CLIENT_UNBATCHED_OPTIONS }, pids, keysAll(), SETTINGS.shapes, controls);
+    // C connections in all, spread over the peers (at least one each).
+    const rawShapes = SETTINGS.shapes.map(([c, p]): [number, number] => [Math.max(c, peers.length), p]);
+    await measure(generator, 'cluster-ring-raw', { kind: 'ws', mode: 'raw', urls: peers.map((p) => p.url), indicesPerUrl: primaryKeys }, pids, keysAll(), rawShapes, controls);
     await recordLoopDelays('3 peers', peers, controls, maxAfterPreload);
   } finally {
     await Promise.all(controls.map((c) => c.close()));
@@ -720,6 +732,25 @@ function targets(memory: MemoryFigures): TargetCheck[] {
     `${cpuText(ringClient, peerClient, 'get')}${forwardedShare !== undefined ? `; ${(forwardedShare * 100).toFixed(1)}% of GETs forwarded by the peers` : ''}`,
   );
   check('Ring-aware CacheClient: share of GETs the peers had to forward (0 = every GET went to its primary)', forwardedShare, 0.01, (v) => `${(v * 100).toFixed(2)}%`, '<= 1%');
+  const ringRaw = findRow('cluster-ring-raw', 50, 16);
+  check(
+    'Ideal ring routing, 3 peers: raw frames sent to each key\'s primary, GET CPU summed over the peers vs the raw `peer` row',
+    cpuRatio(ringRaw, peer, 'get'),
+    t.ringVsLocal,
+    x,
+    `<= ${t.ringVsLocal}x`,
+    cpuText(ringRaw, peer, 'get'),
+  );
+  // Batching dilutes with three peers (each socket gets a third of a tick's requests): the unbatched pair isolates the routing.
+  const ringUnbatched = findRow('cluster-ring-client-unbatched', 50, 16);
+  check(
+    'Ring-aware CacheClient with batching off, 3 peers: GET CPU summed over the peers vs the raw unbatched `peer` row (one request per frame on both sides)',
+    cpuRatio(ringUnbatched, peer, 'get'),
+    t.ringVsLocal,
+    x,
+    `<= ${t.ringVsLocal}x`,
+    cpuText(ringUnbatched, peer, 'get'),
+  );
   const peerBatch = findRow('peer-batch', 50, 16);
   const redisP = findRow('redis-benchmark', 50, 16);
   check('Batching, batch frames of 16: server CPU per GET (C=50 P=16)', valid(peerBatch, 'get')?.cpuUsPerOp, t.batchedGetUs, (v) => `${v.toFixed(2)} µs`, `<= ${t.batchedGetUs} µs`, redisP?.get ? ` (redis-benchmark -P 16: ${fmt.cpu(redisP.get.cpuUsPerOp)} µs, ratio ${fmt.ratio(ratio(peerBatch?.get?.cpuUsPerOp, redisP.get.cpuUsPerOp))})` : '');
