@@ -70,6 +70,26 @@ describe('load generator against the bare ws server', () => {
     expect(get).toMatchObject({ ops: 200, misses: 200, errors: 0 });
   });
 
+  it('sends each connection only the keys of its own URL when given indicesPerUrl', async () => {
+    server = await startBareServer();
+    const other = await startBareServer();
+    try {
+      const keys: LoadKeys = { keyCount: 20, valueBytes: 10 };
+      const first = Array.from({ length: 10 }, (_, i) => i);
+      const second = Array.from({ length: 10 }, (_, i) => i + 10);
+      // Each server holds only its own half: a key sent to the wrong one would be a miss.
+      await preload({ kind: 'ws', mode: 'raw', urls: [server.url] }, { ...keys, indices: first });
+      await preload({ kind: 'ws', mode: 'raw', urls: [other.url] }, { ...keys, indices: second });
+      session = await LoadSession.open({ kind: 'ws', mode: 'raw', urls: [server.url, other.url], indicesPerUrl: [first, second] }, { connections: 4, pipeline: 2 }, keys);
+      const get = await session.run({ op: 'get', maxOps: 400, maxMs: 60_000 });
+      expect(get).toMatchObject({ ops: 400, misses: 0, errors: 0 });
+    } finally {
+      await session?.close();
+      session = undefined;
+      await stop(other.child);
+    }
+  });
+
   it('counts requests to a server that went away as errors, each once', async () => {
     server = await startBareServer();
     const target: LoadTarget = { kind: 'ws', mode: 'raw', urls: [server.url] };
