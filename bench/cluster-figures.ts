@@ -18,7 +18,7 @@
  * noisy 2-core box. Every load loop is bounded in count and in time; every process and socket it
  * opens is closed, also on error and on Ctrl-C.
  *
- * Run: `npm run build && node dist/bench/cluster-figures.js [--quick]`. Progress goes to stderr,
+ * Run: `npm run bench:cluster [-- --quick]`. Progress goes to stderr,
  * the markdown table to stdout; JSON and markdown land in bench/results/cluster-figures.{json,md}.
  */
 import type { ChildProcess } from 'node:child_process';

@@ -24,7 +24,7 @@
  * Every load loop is bounded in count and time; every process it starts is stopped, also on
  * error and Ctrl-C. A scenario that fails is reported as failed and the run goes on.
  *
- * Run: `npm run bench [-- --quick] [--profile]` (quick: under a minute; full: under 10). Progress
+ * Run: `npm run bench [-- [--quick] [--profile]]` (quick: under a minute; full: under 10). Progress
  * goes to stderr, the tables to stdout; bench/results/perf.{json,md} (quick: perf-quick.{json,md};
  * with `--profile` the peers run under `node --cpu-prof`, the report adds their hottest functions
  * and its files are named perf[-quick]-profiled.*).
