@@ -6,7 +6,9 @@
  *
  * Speaks the subset of the client protocol (docs/protocol.md) the benchmark uses:
  * `{"id","op":"get","key"}` -> `{"id","ok":true,"found",value?}`,
- * `{"id","op":"set","key","value"}` -> `{"id","ok":true}`, `{"id","op":"ping"}` -> `{"id","ok":true}`.
+ * `{"id","op":"set","key","value"}` -> `{"id","ok":true}`, `{"id","op":"ping"}` -> `{"id","ok":true}`,
+ * and batch frames: a JSON array of such requests gets one JSON array of their replies, in order
+ * (the batch-frame contract of issue 5; no length limit here).
  *
  * Prints exactly one line on stdout when ready: `bare-ws-server listening on ws://127.0.0.1:<port>`.
  * Exits on SIGINT/SIGTERM and when its stdin closes (the parent went away, even by SIGKILL).
@@ -35,6 +37,15 @@ function answer(data: RawData): string {
   } catch {
     return failure(null, 'BAD_REQUEST', 'frame is not valid JSON');
   }
+  if (Array.isArray(frame)) {
+    if (frame.length === 0) return failure(null, 'BAD_REQUEST', 'empty batch');
+    return `[${frame.map(answerOne).join(',')}]`;
+  }
+  return answerOne(frame);
+}
+
+/** The reply text to one parsed request object. */
+function answerOne(frame: unknown): string {
   if (typeof frame !== 'object' || frame === null) return failure(null, 'BAD_REQUEST', 'frame must be a JSON object');
   const { id, op, key, value } = frame as Record<string, unknown>;
   const idText = JSON.stringify(id ?? null);

@@ -18,13 +18,12 @@
  * noisy 2-core box. Every load loop is bounded in count and in time; every process and socket it
  * opens is closed, also on error and on Ctrl-C.
  *
- * Run: `npm run build && node dist/bench/cluster-figures.js [--quick]`. Progress goes to stderr,
+ * Run: `npm run bench:cluster [-- --quick]`. Progress goes to stderr,
  * the markdown table to stdout; JSON and markdown land in bench/results/cluster-figures.{json,md}.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { nanoid } from 'nanoid';
 import WebSocket from 'ws';
@@ -32,6 +31,7 @@ import { CacheClient, type MemberEvent, type MsetEntry } from '../src/client/cac
 import { defaultPeerConfig, suspicionTimeoutMs } from '../src/config.js';
 import { HashRing } from '../src/ring/hash-ring.js';
 import { hashKey } from '../src/ring/key-hash.js';
+import { ProcessGroup, startBareServer as spawnBareServer, startPeer as spawnPeer } from './bench-processes.js';
 import { benchStart, progress, runMeta, runSection } from './bench-run.js';
 
 // --- settings -------------------------------------------------------------------------------
@@ -65,10 +65,7 @@ const SETTINGS = {
   latencyBudgetMs: QUICK ? 10_000 : 30_000,
 } as const;
 
-const CLI = fileURLToPath(new URL('../cli/ringcache.js', import.meta.url));
-const BARE_SERVER = fileURLToPath(new URL('./bare-ws-server.js', import.meta.url));
 const RESULTS_DIR = fileURLToPath(new URL('../../bench/results/', import.meta.url));
-const HOST = '127.0.0.1';
 const DEFAULTS = defaultPeerConfig();
 /** Replication factor of every cluster and ring here (the default). */
 const REPLICAS = DEFAULTS.replicas;
@@ -156,7 +153,7 @@ const fmt = {
 
 // --- process and socket bookkeeping: everything started here is stopped here ------------------
 
-const children = new Set<ChildProcess>();
+const processes = new ProcessGroup();
 const clients = new Set<CacheClient>();
 const rawSockets = new Set<WebSocket>();
 let interrupted: string | undefined;
@@ -165,35 +162,18 @@ function throwIfInterrupted(): void {
   if (interrupted) throw new Error(`interrupted by ${interrupted}`);
 }
 
-function isRunning(child: ChildProcess): boolean {
-  return child.exitCode === null && child.signalCode === null;
-}
-
-/** Last resort, synchronous: runs on every exit path, even after an uncaught error. */
-function killChildrenNow(): void {
-  for (const child of children) if (isRunning(child)) child.kill('SIGKILL');
-}
-
 async function cleanup(): Promise<void> {
   for (const socket of rawSockets) socket.terminate();
   rawSockets.clear();
   await Promise.all([...clients].map((client) => withTimeout(client.close(), 1500, 'client close').catch(() => undefined)));
   clients.clear();
-  await Promise.all(
-    [...children].map(async (child) => {
-      if (!isRunning(child)) return;
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      child.kill('SIGKILL');
-      await withTimeout(exited, 3000, 'child exit').catch(() => undefined);
-    }),
-  );
+  await processes.stopAll();
 }
 
-process.on('exit', killChildrenNow);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     if (interrupted) {
-      killChildrenNow();
+      processes.killNow();
       process.exit(130);
     }
     interrupted = signal;
@@ -247,17 +227,8 @@ interface PeerHandle {
  */
 async function startPeer(id: string, bootstrap?: string): Promise<PeerHandle> {
   throwIfInterrupted();
-  const args = [CLI, 'peer', '--host', HOST, '--port', '0', '--id', id, '--log-level', 'info'];
-  if (bootstrap) args.push('--bootstrap', bootstrap);
-  const spawnedAt = performance.now();
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(String(code ?? signal ?? -1))));
   const section = currentSection;
-  let tail: string[] = [];
-  createInterface({ input: child.stderr! }).on('line', (line) => {
-    tail.push(line);
-    if (tail.length > 40) tail = tail.slice(-20);
+  const onStderrLine = (line: string): void => {
     const atS = Math.round(performance.now() - benchStart) / 1000;
     try {
       const record = JSON.parse(line) as Record<string, unknown>;
@@ -270,24 +241,8 @@ async function startPeer(id: string, bootstrap?: string): Promise<PeerHandle> {
     } catch {
       if (peerLogs.length < MAX_PEER_LOG_LINES) peerLogs.push({ section, atS, peer: id, level: 50, msg: `(not JSON) ${line.slice(0, 200)}`, expected: false });
     }
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`peer ${id} not ready within 15 s; stderr:\n${tail.join('\n')}`));
-    }, 15_000);
-    createInterface({ input: child.stdout! }).once('line', (line) => {
-      clearTimeout(timer);
-      const match = /^ringcache peer (\S+) listening on (ws:\/\/\S+)$/.exec(line);
-      if (match) resolve(match[2]!);
-      else reject(new Error(`peer ${id}: unexpected first stdout line: ${line}`));
-    });
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`peer ${id} exited (${code}) before it was ready; stderr:\n${tail.join('\n')}`));
-    });
-  });
-  const readyAt = performance.now();
+  };
+  const { url, child, exited, spawnedAt, readyAt } = await spawnPeer(processes, id, { bootstrap, onStderrLine });
   const client = await CacheClient.connect(url, { discoverPeers: false, timeoutMs: 10_000, reconnectBaseMs: 50, reconnectMaxMs: 500 });
   clients.add(client);
   return { id, url, child, exited, client, spawnedAt, readyAt };
@@ -297,9 +252,7 @@ async function startPeer(id: string, bootstrap?: string): Promise<PeerHandle> {
 async function stopPeer(peer: PeerHandle): Promise<void> {
   clients.delete(peer.client);
   await withTimeout(peer.client.close(), 1500, 'client close').catch(() => undefined);
-  if (isRunning(peer.child)) peer.child.kill('SIGKILL');
-  await withTimeout(peer.exited, 5000, `exit of ${peer.id}`);
-  children.delete(peer.child);
+  await processes.stop(peer.child);
 }
 
 async function stopPeers(peers: ReadonlyArray<PeerHandle | undefined>): Promise<void> {
@@ -420,26 +373,6 @@ class RawClient {
   }
 }
 
-/** Starts bench/bare-ws-server.js as a child process and reads its port. */
-async function startBareServer(): Promise<{ url: string; child: ChildProcess }> {
-  // stdin stays a pipe: the server exits when it closes, even if this process is SIGKILLed.
-  const child = spawn(process.execPath, [BARE_SERVER], { stdio: ['pipe', 'pipe', 'inherit'] });
-  children.add(child);
-  const url = await withTimeout(
-    new Promise<string>((resolve, reject) => {
-      createInterface({ input: child.stdout! }).once('line', (line) => {
-        const match = /^bare-ws-server listening on (ws:\/\/\S+)$/.exec(line);
-        if (match) resolve(match[1]!);
-        else reject(new Error(`bare-ws-server: unexpected first line: ${line}`));
-      });
-      child.once('exit', (code) => reject(new Error(`bare-ws-server exited (${String(code)}) before it was ready`)));
-    }),
-    10_000,
-    'bare-ws-server start',
-  );
-  return { url, child };
-}
-
 // --- section 1: failure detection -----------------------------------------------------------
 
 interface DetectionTrial {
@@ -520,7 +453,7 @@ async function failureDetection(): Promise<DetectionResult> {
       }
       for (const off of listeners) off();
       await withTimeout(victim.exited, 5000, `exit of ${victim.id}`);
-      children.delete(victim.child);
+      await processes.stop(victim.child);
       const suspectAllMs = Math.max(...Object.values(seen).map((s) => s.suspectMs ?? s.deadMs ?? Number.NaN));
       const deadAllMs = Math.max(...Object.values(seen).map((s) => s.deadMs ?? Number.NaN));
       progress(`detection trial ${t + 1}/${SETTINGS.detectionTrials}: killed ${victim.id}; every survivor: suspect ${fmt.ms(suspectAllMs)}, dead ${fmt.ms(deadAllMs)}${timedOut ? ' (TIMED OUT)' : ''}`);
@@ -810,7 +743,8 @@ async function latency(): Promise<LatencyResult> {
     peers.push(await startPeer('lt-2', peers[0]!.url));
     peers.push(await startPeer('lt-3', peers[0]!.url));
     await waitForCluster(peers, 20_000);
-    const server = await startBareServer();
+    throwIfInterrupted();
+    const server = await spawnBareServer(processes);
     bare = server.child;
 
     const entries = Array.from({ length: SETTINGS.latencyKeys }, (_, i): MsetEntry => ({ key: `lt:${i}`, value: valueOf(i) }));
@@ -904,14 +838,7 @@ async function latency(): Promise<LatencyResult> {
   } finally {
     for (const raw of raws) raw.close();
     await stopPeers(peers);
-    if (bare) {
-      if (isRunning(bare)) {
-        const exited = new Promise<void>((resolve) => bare!.once('exit', () => resolve()));
-        bare.kill('SIGTERM');
-        await withTimeout(exited, 3000, 'bare-ws-server exit').catch(() => bare!.kill('SIGKILL'));
-      }
-      children.delete(bare);
-    }
+    if (bare) await processes.stop(bare, 'SIGTERM');
   }
 }
 
