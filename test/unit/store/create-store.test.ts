@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CacheError } from '../../../src/errors.js';
 import * as root from '../../../src/index.js';
-import { createStore, entrySize, EVICTION_POLICIES, STORE_ENTRY_OVERHEAD_BYTES, valueBytes } from '../../../src/store/create-store.js';
+import { createStore, entrySize, EVICTION_POLICIES, STORE_ENTRY_OVERHEAD_BYTES, STORE_KEY_HASH_MAX_CHARS, storeKeyHash, valueBytes } from '../../../src/store/create-store.js';
 
 function codeOf(fn: () => unknown): string | undefined {
   try {
@@ -173,5 +173,39 @@ describe("createStore with policy 'none'", () => {
     expect(store.set('a', 'xxx')).toBe(false);
     expect(store.get('a')).toBe('xx');
     expect(store.bytes).toBe(2 * size);
+  });
+});
+
+describe('storeKeyHash', () => {
+  it('hashes a short string key whole: keys differing in any one character differ', () => {
+    const base = 'a'.repeat(STORE_KEY_HASH_MAX_CHARS);
+    const hashes = new Set<number>([storeKeyHash(base)]);
+    for (let i = 0; i < base.length; i++) hashes.add(storeKeyHash(`${base.slice(0, i)}b${base.slice(i + 1)}`));
+    expect(hashes.size).toBe(STORE_KEY_HASH_MAX_CHARS + 1);
+  });
+
+  it('tells long keys apart by length, head, middle and tail', () => {
+    const key = 'v2/47cbd874/a83fa527/manifests/817c8a39';
+    // 39 characters: the middle samples are at 4, 10, 17 and 24.
+    const variants = [key, `${key}0`, `x${key.slice(1)}`, `${key.slice(0, -1)}x`, `${key.slice(0, 17)}Z${key.slice(18)}`];
+    const hashes = new Set(variants.map(storeKeyHash));
+    expect(hashes.size).toBe(variants.length);
+  });
+
+  it('keeps 1 and "1" apart and is a 32-bit integer', () => {
+    expect(storeKeyHash(1)).not.toBe(storeKeyHash('1'));
+    for (const key of [0, 1, 2 ** 40, -5, 'a', 'x'.repeat(100)]) expect(Number.isInteger(storeKeyHash(key)) && storeKeyHash(key) === (storeKeyHash(key) | 0)).toBe(true);
+  });
+});
+
+describe('createStore with S3-FIFO bounded by entries', () => {
+  it('makes room before inserting: a new key is always stored and the bound always holds', () => {
+    const store = createStore<number>({ policy: 's3-fifo', maxEntries: 3 });
+    for (let i = 0; i < 50; i++) {
+      expect(store.set(i, i)).toBe(true);
+      expect(store.get(i)).toBe(i);
+      expect(store.size).toBeLessThanOrEqual(3);
+    }
+    expect(store.stats().evictions).toBe(47);
   });
 });
