@@ -586,18 +586,33 @@ function localStoreExpiring(now: () => number): ExpiringStore {
   };
 }
 
-/** createStore's store, when it has a sweeper of the LocalStore shape; undefined otherwise. */
+/**
+ * createStore's store with its active expiry (`sweepIntervalMs`, `sweepBudgetMs`) at the peer's
+ * defaults, each sweep slice timed as LocalStore's are; undefined when createStore has none.
+ */
 function createStoreExpiring(store: StoreUnderTest, policy: string): ((now: () => number) => ExpiringStore) | undefined {
   const create = store.createStore;
   if (!create) return undefined;
   const probe = create({ policy, maxEntries: 10, now: () => 0 }) as BenchStore & Record<string, unknown>;
-  if (typeof probe.startExpirySweeper !== 'function') return undefined;
+  if (typeof probe.sweepExpired !== 'function' || typeof probe.close !== 'function') return undefined;
   return (now) => {
-    const s = create({ policy, maxEntries: 2 * SETTINGS.expiringKeys, now }) as BenchStore & {
-      startExpirySweeper(o: { intervalMs: number; budgetMs: number }): void;
-      stopExpirySweeper(): void;
+    const s = create({
+      policy,
+      maxEntries: 2 * SETTINGS.expiringKeys,
+      now,
+      sweepIntervalMs: DEFAULTS.expirySweepIntervalMs,
+      sweepBudgetMs: DEFAULTS.expirySweepBudgetMs,
+    }) as BenchStore & { sweepExpired(budgetMs: number): number; close(): void };
+    const slices: number[] = [];
+    const sweep = s.sweepExpired.bind(s);
+    s.sweepExpired = (budgetMs: number): number => {
+      const t0 = performance.now();
+      const removed = sweep(budgetMs);
+      if (removed > 0) slices.push(performance.now() - t0);
+      return removed;
     };
     return {
+      slices,
       fill(n, expiresAt) {
         const ttl = expiresAt - now();
         for (let i = 0; i < n; i++) s.set(`e${i.toString(36).padStart(15, '0')}`, 'x', ttl);
@@ -605,8 +620,9 @@ function createStoreExpiring(store: StoreUnderTest, policy: string): ((now: () =
       get size() {
         return s.size;
       },
-      start: () => s.startExpirySweeper({ intervalMs: DEFAULTS.expirySweepIntervalMs, budgetMs: DEFAULTS.expirySweepBudgetMs }),
-      stop: () => s.stopExpirySweeper(),
+      // The sweep runs from creation (its timer is unref'd); nothing is due before the clock moves.
+      start: () => {},
+      stop: () => s.close(),
     };
   };
 }

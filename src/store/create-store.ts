@@ -54,7 +54,27 @@ export interface StoreOptions {
   maxBytes?: number;
   /** Clock in ms (for TTLs). Default `Date.now`. */
   now?: () => number;
+  /**
+   * Active expiry: every `sweepIntervalMs` ms, {@link Store.sweepExpired} reclaims expired
+   * entries in slices of at most `sweepBudgetMs`, one after the other on `setImmediate` while
+   * expired entries remain (so I/O runs between them). A positive integer; omitted = no active
+   * expiry: an expired entry is never returned, but its memory is reclaimed only when a read or
+   * a write meets it, when the policy evicts it, or when the owner calls `sweepExpired`. The
+   * timers are unref'd; {@link Store.close} clears them.
+   */
+  sweepIntervalMs?: number;
+  /** Longest slice of the active expiry, in ms. A positive number. Default {@link DEFAULT_SWEEP_BUDGET_MS}. */
+  sweepBudgetMs?: number;
+  /**
+   * Number of `Map`s the key index is split into (see {@link SlotStoreOptions.indexShards}).
+   * Default 1, or {@link EXPIRING_INDEX_SHARDS} when `sweepIntervalMs` is given: a sweep that
+   * removes most of a large store must not make V8 rebuild one huge `Map` in one go.
+   */
+  indexShards?: number;
 }
+
+/** Default {@link StoreOptions.sweepBudgetMs}, in ms. */
+export const DEFAULT_SWEEP_BUDGET_MS = 2;
 
 /** Counters of a store. */
 export interface StoreStats {
@@ -102,6 +122,17 @@ export interface Store<V = unknown> {
   stats(): StoreStats;
   /** Removes every entry and resets the counters. */
   clear(): void;
+  /**
+   * Reclaims expired entries, scanning the store's slots from where the previous call stopped,
+   * for at most about `budgetMs` (the clock is read every 32 removals and every 4,096 slots).
+   * The active expiry of {@link StoreOptions.sweepIntervalMs} calls it; it can also be called
+   * directly. Free when no entry has a TTL.
+   * @param budgetMs time budget in ms
+   * @returns the number of entries removed
+   */
+  sweepExpired(budgetMs: number): number;
+  /** Stops the active expiry, if any (clears its timers). The store stays usable. */
+  close(): void;
 }
 
 /**
@@ -208,7 +239,26 @@ export interface SlotStoreOptions {
   maxEntries?: number;
   maxBytes?: number;
   now?: () => number;
+  /** See {@link StoreOptions.sweepIntervalMs}. */
+  sweepIntervalMs?: number;
+  /** See {@link StoreOptions.sweepBudgetMs}. */
+  sweepBudgetMs?: number;
+  /**
+   * Number of `Map`s the key index is split into, by key hash: 1 (default) or a power of two up
+   * to 1024. Splitting bounds the pause of one delete: V8 rebuilds a `Map` in one go when
+   * deletes leave it under a quarter full, which at a million keys took 16-25 ms, so a store
+   * that may lose most of a large population at once (a mass expiry) should split its index
+   * (LocalStore uses {@link EXPIRING_INDEX_SHARDS}). The price is a key hash per lookup.
+   */
+  indexShards?: number;
 }
+
+/**
+ * The index split a store whose entries may expire en masse uses (see
+ * {@link SlotStoreOptions.indexShards}): with 64 maps, emptying a million-key store rebuilds no
+ * map of more than ~5,000 live keys at a time (under 1 ms where measured).
+ */
+export const EXPIRING_INDEX_SHARDS = 64;
 
 /**
  * The engine: entries in slots, a policy, bounds in entries and bytes. {@link createStore}
@@ -221,7 +271,13 @@ export class SlotStore<V = unknown> implements Store<V> {
   readonly maxBytes: number;
   /** Called with each entry evicted (not expired) just after it left the store; for `LocalStore`'s bookkeeping. */
   onEvict: ((key: StoreKey, value: V, expiresAt: number) => void) | undefined = undefined;
+  /** Key -> slot: the whole index, or its first shard when it is split. */
   private readonly map = new Map<StoreKey, number>();
+  /** The index's shards when split (`map` is the first), else null; see {@link SlotStoreOptions.indexShards}. */
+  private readonly shards: Map<StoreKey, number>[] | null;
+  private readonly shardMask: number;
+  /** Entries held (the sum of the shards' sizes). */
+  private count = 0;
   /** Slot -> key; sized to the slots up front (as the typed arrays are) so that filling a store never copies it. */
   private keys: StoreKey[];
   private values: V[];
@@ -253,8 +309,13 @@ export class SlotStore<V = unknown> implements Store<V> {
   private evictions = 0;
   private expirations = 0;
   private rejections = 0;
+  /** The slot {@link sweepExpired} looks at next. */
+  private sweepCursor = 0;
+  private sweepTimer: NodeJS.Timeout | undefined = undefined;
+  private sweepImmediate: NodeJS.Immediate | undefined = undefined;
+  private readonly sweepBudgetMs: number;
 
-  /** @throws CacheError BAD_CONFIG on an unknown policy or missing/invalid bounds */
+  /** @throws CacheError BAD_CONFIG on an unknown policy, missing/invalid bounds or invalid sweep/index options */
   constructor(options: SlotStoreOptions) {
     const policy = options.policy ?? DEFAULT_EVICTION_POLICY;
     if (!isEvictionPolicyName(policy)) {
@@ -266,6 +327,18 @@ export class SlotStore<V = unknown> implements Store<V> {
       throw new CacheError('BAD_CONFIG', `maxEntries: expected a positive integer, got ${maxEntries}`);
     }
     if (maxBytes !== undefined && !(maxBytes > 0)) throw new CacheError('BAD_CONFIG', `maxBytes: expected a positive number, got ${maxBytes}`);
+    const { sweepIntervalMs, sweepBudgetMs } = options;
+    if (sweepIntervalMs !== undefined && !(Number.isInteger(sweepIntervalMs) && sweepIntervalMs > 0)) {
+      throw new CacheError('BAD_CONFIG', `sweepIntervalMs: expected a positive integer, got ${sweepIntervalMs}`);
+    }
+    if (sweepBudgetMs !== undefined && !(sweepBudgetMs > 0)) throw new CacheError('BAD_CONFIG', `sweepBudgetMs: expected a positive number, got ${sweepBudgetMs}`);
+    this.sweepBudgetMs = sweepBudgetMs ?? DEFAULT_SWEEP_BUDGET_MS;
+    const shards = options.indexShards ?? (sweepIntervalMs !== undefined ? EXPIRING_INDEX_SHARDS : 1);
+    if (!(Number.isInteger(shards) && shards >= 1 && shards <= 1024 && (shards & (shards - 1)) === 0)) {
+      throw new CacheError('BAD_CONFIG', `indexShards: expected a power of two from 1 to 1024, got ${shards}`);
+    }
+    this.shards = shards === 1 ? null : [this.map, ...Array.from({ length: shards - 1 }, () => new Map<StoreKey, number>())];
+    this.shardMask = shards - 1;
     this.policy = policy;
     this.maxEntries = maxEntries ?? Infinity;
     this.maxBytes = maxBytes ?? Infinity;
@@ -281,10 +354,70 @@ export class SlotStore<V = unknown> implements Store<V> {
     const capacity = this.byEntries ? this.maxEntries : this.maxBytes;
     this.impl = createPolicy(policy, capacity, this.slots, maxEntries);
     this.s3 = this.impl instanceof S3FifoPolicy ? this.impl : null;
+    if (sweepIntervalMs !== undefined) {
+      this.sweepTimer = setInterval(this.onSweepTick, sweepIntervalMs);
+      this.sweepTimer.unref();
+    }
   }
 
+  sweepExpired(budgetMs: number): number {
+    if (this.ttlCount === 0) return 0;
+    const now = this.now();
+    const start = performance.now();
+    const end = this.nextSlot;
+    const expires = this.expires;
+    let cursor = this.sweepCursor;
+    let removed = 0;
+    for (let scanned = 1; scanned <= end; scanned++) {
+      if (cursor >= end) cursor = 0;
+      const e = expires[cursor]!;
+      if (e !== 0 && e <= now) {
+        this.expireSlot(cursor);
+        removed += 1;
+        if (this.ttlCount === 0 || ((removed & 31) === 0 && performance.now() - start >= budgetMs)) {
+          cursor += 1;
+          break;
+        }
+      }
+      cursor += 1;
+      if ((scanned & 4095) === 0 && performance.now() - start >= budgetMs) break;
+    }
+    this.sweepCursor = cursor;
+    return removed;
+  }
+
+  close(): void {
+    if (this.sweepTimer !== undefined) clearInterval(this.sweepTimer);
+    if (this.sweepImmediate !== undefined) clearImmediate(this.sweepImmediate);
+    this.sweepTimer = undefined;
+    this.sweepImmediate = undefined;
+  }
+
+  private readonly onSweepTick = (): void => {
+    // A run of slices still going covers this tick.
+    if (this.sweepImmediate === undefined) this.runSweepSlice();
+  };
+
+  /**
+   * One slice, then another on `setImmediate` while slices remove entries and some TTL'd entry
+   * remains; a slice that removed nothing leaves the rest to the next tick.
+   */
+  private readonly runSweepSlice = (): void => {
+    this.sweepImmediate = undefined;
+    const removed = this.sweepExpired(this.sweepBudgetMs);
+    if (removed > 0 && this.ttlCount !== 0 && this.sweepTimer !== undefined) {
+      this.sweepImmediate = setImmediate(this.runSweepSlice);
+      this.sweepImmediate.unref();
+    }
+  };
+
   get size(): number {
-    return this.map.size;
+    return this.count;
+  }
+
+  /** The map of the index that holds `key` (the only one unless the index is split). */
+  private indexFor(key: StoreKey): Map<StoreKey, number> {
+    return this.shards === null ? this.map : this.shards[storeKeyHash(key) & this.shardMask]!;
   }
 
   get bytes(): number {
@@ -292,7 +425,7 @@ export class SlotStore<V = unknown> implements Store<V> {
   }
 
   get(key: StoreKey): V | undefined {
-    const slot = this.map.get(key);
+    const slot = this.indexFor(key).get(key);
     if (slot === undefined) {
       this.misses += 1;
       this.missedKey = key;
@@ -343,25 +476,26 @@ export class SlotStore<V = unknown> implements Store<V> {
     // in functions of their own: V8 inlines a caller's callees only within a bytecode budget, and
     // the calls it does not inline were a tenth of the time of a trace replay.
     if (size > this.maxBytes) return this.refuseWrite();
-    const existing = key === this.missedKey ? undefined : this.map.get(key);
+    const existing = key === this.missedKey ? undefined : this.indexFor(key).get(key);
     if (existing !== undefined) return this.overwrite(existing, value, size, expiresAt);
     if (this.refuse && !this.roomFor(size)) return this.refuseWrite();
     this.missedKey = undefined;
     const s3 = this.s3;
     // S3-FIFO makes room before it inserts (the paper's order) when bounded by entries: the new
     // entry is never the victim, and it takes the victim's slot (no trip through the free list).
-    const slot = s3 !== null && this.byEntries && this.map.size >= this.maxEntries ? this.vacate(s3.evict()) : this.allocSlot();
+    const slot = s3 !== null && this.byEntries && this.count >= this.maxEntries ? this.vacate(s3.evict()) : this.allocSlot();
     this.keys[slot] = key;
     this.values[slot] = value;
     this.sizes[slot] = size;
     this.expires[slot] = expiresAt;
     if (expiresAt !== 0) this.ttlCount += 1;
-    this.map.set(key, slot);
+    this.indexFor(key).set(key, slot);
+    this.count += 1;
     this.totalBytes += size;
     const hash = storeKeyHash(key);
     if (s3 !== null) s3.onInsert(slot, hash, this.byEntries ? 1 : size);
     else this.impl.onInsert(slot, hash, this.byEntries ? 1 : size);
-    return this.map.size <= this.maxEntries && this.totalBytes <= this.maxBytes ? 'stored' : this.evictOver(slot);
+    return this.count <= this.maxEntries && this.totalBytes <= this.maxBytes ? 'stored' : this.evictOver(slot);
   }
 
   /** Counts a refused write. */
@@ -372,7 +506,7 @@ export class SlotStore<V = unknown> implements Store<V> {
 
   /** True when a new entry of `size` bytes fits without evicting (for the `none` policy). */
   private roomFor(size: number): boolean {
-    return this.map.size < this.maxEntries && this.totalBytes + size <= this.maxBytes;
+    return this.count < this.maxEntries && this.totalBytes + size <= this.maxBytes;
   }
 
   /** `put` of a key the store holds, in `slot`. */
@@ -389,7 +523,7 @@ export class SlotStore<V = unknown> implements Store<V> {
     }
     if (this.byEntries) this.impl.onUpdate(slot, 1, 1);
     else this.impl.onUpdate(slot, old, size);
-    if (this.map.size <= this.maxEntries && this.totalBytes <= this.maxBytes) return 'stored';
+    if (this.count <= this.maxEntries && this.totalBytes <= this.maxBytes) return 'stored';
     return this.evictOver(slot);
   }
 
@@ -400,7 +534,7 @@ export class SlotStore<V = unknown> implements Store<V> {
    */
   private evictOver(slot: number): 'stored' | 'evicted' {
     let stored = true;
-    while (this.map.size > this.maxEntries || this.totalBytes > this.maxBytes) {
+    while (this.count > this.maxEntries || this.totalBytes > this.maxBytes) {
       const s3 = this.s3;
       const victim = s3 !== null ? s3.evict() : this.impl.evict();
       if (victim === -1) this.noVictim();
@@ -411,7 +545,7 @@ export class SlotStore<V = unknown> implements Store<V> {
   }
 
   delete(key: StoreKey): boolean {
-    const slot = this.map.get(key);
+    const slot = this.indexFor(key).get(key);
     if (slot === undefined) return false;
     const e = this.expires[slot]!;
     if (e !== 0 && e <= this.now()) {
@@ -429,7 +563,7 @@ export class SlotStore<V = unknown> implements Store<V> {
 
   /** The slot of `key`'s live entry, or -1 (an expired entry is reclaimed). Not a use for the policy. */
   slotOf(key: StoreKey): number {
-    const slot = this.map.get(key);
+    const slot = this.indexFor(key).get(key);
     if (slot === undefined) return -1;
     const e = this.expires[slot]!;
     if (e !== 0 && e <= this.now()) {
@@ -462,9 +596,13 @@ export class SlotStore<V = unknown> implements Store<V> {
     this.expirations += 1;
   }
 
-  /** Iterates `[key, slot]` over the entries held, expired ones included (the `Map`'s live iterator). */
+  /**
+   * Iterates `[key, slot]` over the entries held, expired ones included: the live iterators of
+   * the key index's `Map`s, one after the other (an entry added to a `Map` already iterated past
+   * is not met).
+   */
   slotEntries(): IterableIterator<[StoreKey, number]> {
-    return this.map.entries();
+    return this.shards === null ? this.map.entries() : chainedEntries(this.shards);
   }
 
   stats(): StoreStats {
@@ -474,7 +612,7 @@ export class SlotStore<V = unknown> implements Store<V> {
       evictions: this.evictions,
       expirations: this.expirations,
       rejections: this.rejections,
-      entries: this.map.size,
+      entries: this.count,
       bytes: this.totalBytes,
       maxEntries: this.maxEntries,
       maxBytes: this.maxBytes,
@@ -483,7 +621,9 @@ export class SlotStore<V = unknown> implements Store<V> {
   }
 
   clear(): void {
-    this.map.clear();
+    if (this.shards === null) this.map.clear();
+    else for (const shard of this.shards) shard.clear();
+    this.count = 0;
     this.missedKey = undefined;
     this.keys.fill(undefined as unknown as StoreKey);
     this.values.fill(undefined as V);
@@ -491,6 +631,7 @@ export class SlotStore<V = unknown> implements Store<V> {
     this.expires.fill(0);
     this.free = [];
     this.nextSlot = 0;
+    this.sweepCursor = 0;
     this.impl.clear();
     this.totalBytes = 0;
     this.ttlCount = 0;
@@ -527,7 +668,8 @@ export class SlotStore<V = unknown> implements Store<V> {
   private vacate(slot: number): number {
     if (slot === -1) this.noVictim();
     const key = this.keys[slot]!;
-    this.map.delete(key);
+    this.indexFor(key).delete(key);
+    this.count -= 1;
     this.totalBytes -= this.sizes[slot]!;
     const e = this.expires[slot]!;
     if (e === 0) {
@@ -570,7 +712,8 @@ export class SlotStore<V = unknown> implements Store<V> {
 
   /** Frees a slot the policy no longer tracks. */
   private release(slot: number): void {
-    this.map.delete(this.keys[slot]!);
+    this.indexFor(this.keys[slot]!).delete(this.keys[slot]!);
+    this.count -= 1;
     this.totalBytes -= this.sizes[slot]!;
     if (this.expires[slot] !== 0) {
       this.ttlCount -= 1;
@@ -580,6 +723,11 @@ export class SlotStore<V = unknown> implements Store<V> {
     this.values[slot] = undefined as V;
     this.free.push(slot);
   }
+}
+
+/** The entries of every shard of a split index, one shard after the other. */
+function* chainedEntries(shards: readonly Map<StoreKey, number>[]): IterableIterator<[StoreKey, number]> {
+  for (const shard of shards) yield* shard.entries();
 }
 
 /**

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CacheError } from '../../../src/errors.js';
 import * as root from '../../../src/index.js';
 import { createStore, entrySize, EVICTION_POLICIES, STORE_ENTRY_OVERHEAD_BYTES, STORE_KEY_HASH_MAX_CHARS, storeKeyHash, valueBytes } from '../../../src/store/create-store.js';
@@ -111,6 +111,78 @@ describe('createStore TTL', () => {
     clock.t = 10;
     store.set('c', 1);
     expect(store.stats()).toMatchObject({ evictions: 0, expirations: 1 });
+  });
+});
+
+describe('createStore active expiry', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('sweepExpired reclaims expired entries only, and costs nothing without TTLs', () => {
+    const clock = { t: 0 };
+    const store = createStore<number>({ maxEntries: 1000, now: () => clock.t });
+    for (let i = 0; i < 100; i++) store.set(i, i);
+    expect(store.sweepExpired(100)).toBe(0);
+    for (let i = 100; i < 400; i++) store.set(i, i, i < 300 ? 10 : 1000);
+    clock.t = 10;
+    expect(store.sweepExpired(1000)).toBe(200);
+    expect(store.size).toBe(200);
+    expect(store.stats().expirations).toBe(200);
+    expect(store.get(50)).toBe(50);
+    expect(store.get(350)).toBe(350);
+    clock.t = 1000;
+    expect(store.sweepExpired(1000)).toBe(100);
+    expect(store.size).toBe(100);
+  });
+
+  it('with sweepIntervalMs, reclaims expired entries on its own; close() clears its timers', () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'setImmediate', 'clearImmediate'] });
+    const clock = { t: 0 };
+    const store = createStore<number>({ maxEntries: 10_000, now: () => clock.t, sweepIntervalMs: 50, sweepBudgetMs: 1 });
+    for (let i = 0; i < 5000; i++) store.set(`k${i}`, i, 100);
+    store.set('kept', 1);
+    vi.advanceTimersByTime(50);
+    expect(store.size).toBe(5001);
+    clock.t = 100;
+    // One tick, then as many slices on setImmediate as the budget needs; bounded.
+    vi.advanceTimersByTime(50);
+    for (let i = 0; i < 10_000 && store.size > 1; i++) vi.runOnlyPendingTimers();
+    expect(store.size).toBe(1);
+    expect(store.get('kept')).toBe(1);
+    expect(store.stats().expirations).toBe(5000);
+    store.close();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('rejects invalid sweep and index options (BAD_CONFIG)', () => {
+    expect(codeOf(() => createStore({ maxEntries: 1, sweepIntervalMs: 0 }))).toBe('BAD_CONFIG');
+    expect(codeOf(() => createStore({ maxEntries: 1, sweepIntervalMs: 1.5 }))).toBe('BAD_CONFIG');
+    expect(codeOf(() => createStore({ maxEntries: 1, sweepBudgetMs: -1 }))).toBe('BAD_CONFIG');
+    expect(codeOf(() => createStore({ maxEntries: 1, indexShards: 3 }))).toBe('BAD_CONFIG');
+    expect(codeOf(() => createStore({ maxEntries: 1, indexShards: 2048 }))).toBe('BAD_CONFIG');
+  });
+
+  it('behaves the same with its key index split into shards', () => {
+    const clock = { t: 0 };
+    const one = createStore<number>({ policy: 's3-fifo', maxEntries: 50, now: () => clock.t });
+    const split = createStore<number>({ policy: 's3-fifo', maxEntries: 50, now: () => clock.t, indexShards: 8 });
+    let seed = 7;
+    const next = (): number => (seed = (Math.imul(seed, 48271) >>> 0) % 2147483647);
+    for (let i = 0; i < 5000; i++) {
+      const key = next() % 3 === 0 ? `s${next() % 120}` : next() % 120;
+      const op = next() % 10;
+      if (op < 5) {
+        expect(split.get(key)).toBe(one.get(key));
+      } else if (op < 9) {
+        const ttl = op === 8 ? 1 + (next() % 20) : undefined;
+        expect(split.set(key, i, ttl)).toBe(one.set(key, i, ttl));
+      } else {
+        expect(split.delete(key)).toBe(one.delete(key));
+      }
+      if (i % 500 === 0) clock.t += 7;
+      expect(split.size).toBe(one.size);
+    }
   });
 });
 
