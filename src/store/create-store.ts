@@ -20,7 +20,7 @@ import { NoEvictionPolicy } from './no-eviction-policy.js';
 import { S3FifoPolicy } from './s3-fifo-policy.js';
 import { EVICTION_POLICIES, isEvictionPolicyName, type EvictionPolicyName, type SlotPolicy } from './slot-policy.js';
 import { WTinyLfuPolicy } from './w-tinylfu-policy.js';
-import { growFloat64 } from './slot-lists.js';
+import { growFloat64, growInt32 } from './slot-lists.js';
 
 export { EVICTION_POLICIES, type EvictionPolicyName } from './slot-policy.js';
 
@@ -283,7 +283,13 @@ export class SlotStore<V = unknown> implements Store<V> {
   private values: V[];
   private sizes: Float64Array;
   private expires: Float64Array;
-  private free: number[] = [];
+  /**
+   * Freed slots, a stack in a typed array as long as the slot arrays (it can never hold more):
+   * a `number[]` here grew by copying while a mass expiry freed slots, 5-12 ms at a time at half
+   * a million.
+   */
+  private free: Int32Array;
+  private freeCount = 0;
   private nextSlot = 0;
   private slots: number;
   private readonly impl: SlotPolicy;
@@ -349,6 +355,7 @@ export class SlotStore<V = unknown> implements Store<V> {
     this.slots = maxEntries !== undefined ? Math.min(maxEntries + 1, 1 << 16) : 1024;
     this.keys = new Array<StoreKey>(this.slots).fill(undefined as unknown as StoreKey);
     this.values = new Array<V>(this.slots).fill(undefined as V);
+    this.free = new Int32Array(this.slots);
     this.sizes = new Float64Array(this.slots);
     this.expires = new Float64Array(this.slots);
     const capacity = this.byEntries ? this.maxEntries : this.maxBytes;
@@ -629,7 +636,7 @@ export class SlotStore<V = unknown> implements Store<V> {
     this.values.fill(undefined as V);
     this.sizes.fill(0);
     this.expires.fill(0);
-    this.free = [];
+    this.freeCount = 0;
     this.nextSlot = 0;
     this.sweepCursor = 0;
     this.impl.clear();
@@ -643,11 +650,12 @@ export class SlotStore<V = unknown> implements Store<V> {
   }
 
   private allocSlot(): number {
-    if (this.free.length > 0) return this.free.pop()!;
+    if (this.freeCount > 0) return this.free[--this.freeCount]!;
     if (this.nextSlot === this.slots) {
       const slots = Math.min(this.slots * 2, this.maxEntries + 1);
       this.sizes = growFloat64(this.sizes, slots);
       this.expires = growFloat64(this.expires, slots);
+      this.free = growInt32(this.free, slots, 0);
       for (let i = this.keys.length; i < slots; i++) {
         this.keys.push(undefined as unknown as StoreKey);
         this.values.push(undefined as V);
@@ -721,7 +729,7 @@ export class SlotStore<V = unknown> implements Store<V> {
     }
     this.keys[slot] = undefined as unknown as StoreKey;
     this.values[slot] = undefined as V;
-    this.free.push(slot);
+    this.free[this.freeCount++] = slot;
   }
 }
 
