@@ -316,6 +316,8 @@ interface PeerCheckpoint {
   rssBytes: number;
   rssGrowthBytes: number;
   rssGrowthToBudget: number;
+  /** The peer's V8 heapUsed (its stats' process.heapUsedBytes): live data plus garbage not yet collected. NaN when not reported. */
+  heapUsedBytes: number;
   withinBudget: boolean;
   atS: number;
 }
@@ -447,6 +449,7 @@ async function peerBudget(): Promise<PeerResult> {
       rssBytes: rss,
       rssGrowthBytes: rss - rss0,
       rssGrowthToBudget: (rss - rss0) / SETTINGS.peerBudgetBytes,
+      heapUsedBytes: num(s, 'process', 'heapUsedBytes'),
       withinBudget: storeBytes <= num(s, 'store', 'maxBytes'),
       atS: (performance.now() - fillStart) / 1000,
     });
@@ -648,12 +651,12 @@ function overheadTable(rows: readonly OverheadRow[]): string {
 
 function peerTable(p: PeerResult): string {
   const lines = [
-    '| point | entries written | written (store charge) | store.bytes | store.maxBytes | entries held | evictions | bytes <= max | RSS | RSS growth | growth / 64 MB |',
-    '|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|',
+    '| point | entries written | written (store charge) | store.bytes | store.maxBytes | entries held | evictions | bytes <= max | RSS | RSS growth | growth / 64 MB | peer heapUsed |',
+    '|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|',
   ];
   for (const c of p.checkpoints) {
     lines.push(
-      `| ${c.label} | ${fmt.int(c.written)} | ${fmt.mb(c.chargedWrittenBytes || 0)} | ${fmt.mb(c.storeBytes)} | ${fmt.mb(c.storeMaxBytes)} | ${fmt.int(c.storeEntries)} | ${fmt.int(c.evictions)} | ${c.withinBudget ? 'yes' : 'NO'} | ${fmt.mb(c.rssBytes)} | ${fmt.mb(c.rssGrowthBytes)} | ${fmt.ratio(c.rssGrowthToBudget)} |`,
+      `| ${c.label} | ${fmt.int(c.written)} | ${fmt.mb(c.chargedWrittenBytes || 0)} | ${fmt.mb(c.storeBytes)} | ${fmt.mb(c.storeMaxBytes)} | ${fmt.int(c.storeEntries)} | ${fmt.int(c.evictions)} | ${c.withinBudget ? 'yes' : 'NO'} | ${fmt.mb(c.rssBytes)} | ${fmt.mb(c.rssGrowthBytes)} | ${fmt.ratio(c.rssGrowthToBudget)} | ${Number.isFinite(c.heapUsedBytes) ? fmt.mb(c.heapUsedBytes) : 'n/a'} |`,
     );
   }
   const plateau = p.plateau
