@@ -49,6 +49,8 @@ import { benchStart, progress, runMeta } from './bench-run.js';
 
 // --- settings -------------------------------------------------------------------------------
 
+/** 1-minute load average when the run started: the timings are only as good as the machine was quiet. */
+const LOAD_AT_START = os.loadavg()[0].toFixed(1);
 const QUICK = process.argv.includes('--quick');
 /** A child measuring the policies named by --policies; prints its rows as JSON on stdout. */
 const WORKER = process.argv.includes('--worker');
@@ -434,7 +436,7 @@ async function report(
     '# ringcache store: hit ratio on real traces',
     '',
     `${meta.mode} run of \`node dist/bench/hit-ratio.js${QUICK ? ' --quick' : ''}\` on ${meta.startedAt}, commit ${meta.commit ?? 'unknown'}` +
-      `${meta.uncommitted.length > 0 ? ` plus uncommitted changes to ${meta.uncommitted.join(', ')}` : ''}, node ${meta.node}, ${meta.cpus} x ${meta.cpuModel ?? 'CPU'}, ${meta.durationS} s. ` +
+      `${meta.uncommitted.length > 0 ? ` plus uncommitted changes to ${meta.uncommitted.join(', ')}` : ''}, node ${meta.node}, ${meta.cpus} x ${meta.cpuModel ?? 'CPU'}, ${meta.durationS} s, load average ${LOAD_AT_START} at the start and ${os.loadavg()[0].toFixed(1)} at the end (other processes share the machine). ` +
       'Each request is a `get`, then a `set` on a miss; every cache holds at most the given number of entries.',
     '',
     table,

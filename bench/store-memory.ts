@@ -41,6 +41,8 @@ import { progress, runMeta, runSection } from './bench-run.js';
 
 // --- settings -------------------------------------------------------------------------------
 
+/** 1-minute load average when the run started: the timings are only as good as the machine was quiet. */
+const LOAD_AT_START = os.loadavg()[0].toFixed(1);
 const QUICK = process.argv.includes('--quick');
 
 const SETTINGS = {
@@ -744,7 +746,7 @@ async function main(): Promise<number> {
     '# ringcache store: memory and expiry',
     '',
     `${meta.mode} run of \`node --expose-gc dist/bench/store-memory.js${QUICK ? ' --quick' : ''}\` on ${meta.startedAt}, commit ${meta.commit ?? 'unknown'}` +
-      `${meta.uncommitted.length > 0 ? ` plus uncommitted changes to ${meta.uncommitted.join(', ')}` : ''}, node ${meta.node}, ${meta.cpus} x ${meta.cpuModel ?? 'CPU'}, ${meta.durationS} s.`,
+      `${meta.uncommitted.length > 0 ? ` plus uncommitted changes to ${meta.uncommitted.join(', ')}` : ''}, node ${meta.node}, ${meta.cpus} x ${meta.cpuModel ?? 'CPU'}, ${meta.durationS} s, load average ${LOAD_AT_START} at the start and ${os.loadavg()[0].toFixed(1)} at the end (other processes share the machine).`,
     '',
     text,
     '',
