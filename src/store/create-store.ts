@@ -168,24 +168,14 @@ export function entrySize(key: StoreKey, value: unknown): number {
 }
 
 /**
- * Characters of a string key that {@link storeKeyHash} reads at most: a key up to this long is
- * hashed whole; a longer one by its length, its first 4 characters, 4 spread over the middle and
- * its last 8 characters.
+ * A 32-bit hash of a key for the policies' sketches and ghost queues: FNV-1a over every
+ * character of a string, a multiply-xorshift mix for numbers.
  *
- * Why not every character: the hash is computed on every insert (S3-FIFO checks its ghost queue,
- * W-TinyLFU its sketch), and `charCodeAt` costs about 2.5 ns a character in V8, so whole-key
- * FNV-1a on the 35-39 character keys of the ibm-docker trace was a quarter of the store's time
- * on a replay (measured with --cpu-prof). The hash only feeds approximate structures: two keys
- * that agree on every sampled character (and on their length) share a ghost entry and a sketch
- * counter, which can send a new key to the main queue or inflate its estimated frequency; it
- * never makes the store return a wrong value.
- */
-export const STORE_KEY_HASH_MAX_CHARS = 16;
-
-/**
- * A 32-bit hash of a key for the policies' sketches and ghost queues: FNV-1a over the characters
- * of a string (at most {@link STORE_KEY_HASH_MAX_CHARS} of them, sampled as described there, with
- * the length mixed in), a multiply-xorshift mix for numbers.
+ * Every character, though `charCodeAt` costs V8 about 2.5 ns each and this runs on every insert
+ * (a fifth of the replay time on ibm-docker's ~37-character keys): hashing a sample of 16
+ * characters was measured 10% faster there, but on keys that differ only in the middle
+ * (`user:0171821:profile`, Zipf over 200,000 ids) it put thousands of keys on each hash, which
+ * flooded S3-FIFO's ghost and W-TinyLFU's sketch and cost both 4-5 points of hit ratio.
  */
 export function storeKeyHash(key: StoreKey): number {
   return typeof key === 'number' ? numberKeyHash(key) : stringKeyHash(key);
@@ -199,17 +189,8 @@ function numberKeyHash(key: number): number {
 }
 
 function stringKeyHash(key: string): number {
-  const n = key.length;
-  let h = 0x811c9dc5 ^ n;
-  if (n <= STORE_KEY_HASH_MAX_CHARS) {
-    for (let i = 0; i < n; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-  } else {
-    for (let i = 0; i < 4; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-    // 4 characters spread over [4, n - 8): the middle of a long key is sampled, not skipped.
-    const step = (n - 12) / 4;
-    for (let k = 0; k < 4; k++) h = Math.imul(h ^ key.charCodeAt(4 + ((k * step) | 0)), 0x01000193);
-    for (let i = n - 8; i < n; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-  }
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
   h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
   return h ^ (h >>> 15);
 }
@@ -255,8 +236,8 @@ export interface SlotStoreOptions {
 
 /**
  * The index split a store whose entries may expire en masse uses (see
- * {@link SlotStoreOptions.indexShards}): with 64 maps, emptying a million-key store rebuilds no
- * map of more than ~5,000 live keys at a time (under 1 ms where measured).
+ * {@link SlotStoreOptions.indexShards}): with 64 maps, emptying a million-key store never rebuilds
+ * a map of more than about 4,000 live keys at a time.
  */
 export const EXPIRING_INDEX_SHARDS = 64;
 
@@ -278,7 +259,7 @@ export class SlotStore<V = unknown> implements Store<V> {
   private readonly shardMask: number;
   /** Entries held (the sum of the shards' sizes). */
   private count = 0;
-  /** Slot -> key; sized to the slots up front (as the typed arrays are) so that filling a store never copies it. */
+  /** Slot -> key; sized to the initial slots up front (as the typed arrays are), so that filling them never copies it. */
   private keys: StoreKey[];
   private values: V[];
   private sizes: Float64Array;

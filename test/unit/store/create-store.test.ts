@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CacheError } from '../../../src/errors.js';
 import * as root from '../../../src/index.js';
-import { createStore, entrySize, EVICTION_POLICIES, STORE_ENTRY_OVERHEAD_BYTES, STORE_KEY_HASH_MAX_CHARS, storeKeyHash, valueBytes } from '../../../src/store/create-store.js';
+import { createStore, entrySize, EVICTION_POLICIES, STORE_ENTRY_OVERHEAD_BYTES, storeKeyHash, valueBytes } from '../../../src/store/create-store.js';
 
 function codeOf(fn: () => unknown): string | undefined {
   try {
@@ -249,19 +249,13 @@ describe("createStore with policy 'none'", () => {
 });
 
 describe('storeKeyHash', () => {
-  it('hashes a short string key whole: keys differing in any one character differ', () => {
-    const base = 'a'.repeat(STORE_KEY_HASH_MAX_CHARS);
+  it('hashes every character: keys differing in any one character differ', () => {
+    // Structured keys differ in the middle; a sampled hash would put whole families on one hash.
+    const base = 'tenant/acme/user/0171821/settings/theme';
     const hashes = new Set<number>([storeKeyHash(base)]);
-    for (let i = 0; i < base.length; i++) hashes.add(storeKeyHash(`${base.slice(0, i)}b${base.slice(i + 1)}`));
-    expect(hashes.size).toBe(STORE_KEY_HASH_MAX_CHARS + 1);
-  });
-
-  it('tells long keys apart by length, head, middle and tail', () => {
-    const key = 'v2/47cbd874/a83fa527/manifests/817c8a39';
-    // 39 characters: the middle samples are at 4, 10, 17 and 24.
-    const variants = [key, `${key}0`, `x${key.slice(1)}`, `${key.slice(0, -1)}x`, `${key.slice(0, 17)}Z${key.slice(18)}`];
-    const hashes = new Set(variants.map(storeKeyHash));
-    expect(hashes.size).toBe(variants.length);
+    for (let i = 0; i < base.length; i++) hashes.add(storeKeyHash(`${base.slice(0, i)}#${base.slice(i + 1)}`));
+    hashes.add(storeKeyHash(`${base}x`));
+    expect(hashes.size).toBe(base.length + 2);
   });
 
   it('keeps 1 and "1" apart and is a 32-bit integer', () => {
@@ -279,5 +273,43 @@ describe('createStore with S3-FIFO bounded by entries', () => {
       expect(store.size).toBeLessThanOrEqual(3);
     }
     expect(store.stats().evictions).toBe(47);
+  });
+});
+
+describe('eviction policies on structured keys', () => {
+  it('S3-FIFO and W-TinyLFU beat LRU by several points on Zipf-popular keys that differ only in the middle', () => {
+    // 150,000 requests over 20,000 ids (Zipf 0.9), keys like user:0001234:profile, 500 entries.
+    // Measured: LRU 39.1%, S3-FIFO 48.1%, W-TinyLFU 49.1%; with a hash of 16 sampled characters
+    // (keys then share ghost entries and sketch counters by the thousand) 43.5% and 44.7%.
+    const n = 20_000;
+    const cdf = new Float64Array(n);
+    let sum = 0;
+    for (let i = 0; i < n; i++) cdf[i] = sum += 1 / Math.pow(i + 1, 0.9);
+    let seed = 12345;
+    const keys: string[] = [];
+    for (let r = 0; r < 150_000; r++) {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      const u = (seed / 4294967296) * sum;
+      let lo = 0;
+      let hi = n - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (cdf[mid]! < u) lo = mid + 1;
+        else hi = mid;
+      }
+      keys.push(`user:${String((lo * 7919) % n).padStart(7, '0')}:profile`);
+    }
+    const hitRatio = (policy: 'lru' | 's3-fifo' | 'w-tinylfu'): number => {
+      const store = createStore<string>({ policy, maxEntries: 500 });
+      let hits = 0;
+      for (const key of keys) {
+        if (store.get(key) === undefined) store.set(key, 'v');
+        else hits += 1;
+      }
+      return (100 * hits) / keys.length;
+    };
+    const lru = hitRatio('lru');
+    expect(hitRatio('s3-fifo')).toBeGreaterThan(lru + 7);
+    expect(hitRatio('w-tinylfu')).toBeGreaterThan(lru + 7);
   });
 });
