@@ -112,6 +112,8 @@ export class LocalStore {
   private sweepInterval: NodeJS.Timeout | undefined;
   private sweepImmediate: NodeJS.Immediate | undefined;
   private sweepBudgetMs = 0;
+  /** The keys of one sweep chunk, reused (see {@link ExpiryIndex.popExpired}). */
+  private readonly sweepKeys: string[] = [];
 
   /**
    * @throws CacheError BAD_CONFIG when `maxBytes` or `tombstoneTtlMs` is not a positive number,
@@ -350,7 +352,7 @@ export class LocalStore {
     const start = performance.now();
     let removed = 0;
     while (removed < maxItems) {
-      const keys = this.expiry.popExpired(now, Math.min(SWEEP_CHUNK, maxItems - removed));
+      const keys = this.expiry.popExpired(now, Math.min(SWEEP_CHUNK, maxItems - removed), this.sweepKeys);
       for (let i = 0; i < keys.length; i++) {
         // Defensive: popExpired only returns keys whose entry holds the popped time.
         const slot = this.engine.slotOf(keys[i]!);
