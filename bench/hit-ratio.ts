@@ -9,13 +9,16 @@
  * bench/traces/trace-key.ts) and the same one-character value.
  *
  * Throughput: each replay loop is compiled separately per cache (`new Function`), so one cache's
- * type feedback never slows another's call sites. After one untimed warm-up replay of each,
- * lru-cache and the policy are timed alternately (process.hrtime.bigint()) and
- * the fastest of `reps` replays of each is kept; the ratio is policy / lru-cache requests per
- * second, from the pair measured side by side. A replay that takes over a second is timed once.
- * No GC is forced between replays: measured here, a `gc()` before each replay made lru-cache's
- * replay up to 4x slower (presumably by resetting inline-cache state), so each replay pays for the
- * garbage of the one before it, and the alternation spreads that evenly.
+ * type feedback never slows another's call sites; both caches run the very same loop. After one
+ * untimed warm-up replay of each, `reps` pairs are timed (process.hrtime.bigint()): lru-cache and
+ * the policy back to back, which of them goes first alternating from pair to pair. The ratio
+ * reported is the median over the pairs of lru-cache's time / the policy's time: the two replays
+ * of a pair see the same machine load, and the median is not moved by a burst of load from
+ * another process during a few replays (this runs on shared machines; the old fastest-of-3 of
+ * each side moved by 0.3x from run to run on the same commit). Every pair's ratio is kept in the
+ * JSON. No GC is forced between replays: measured here, a `gc()` before each replay made
+ * lru-cache's replay up to 4x slower (presumably by resetting inline-cache state), so each replay
+ * pays for the garbage of the one before it, and the alternation spreads that evenly.
  *
  * Isolation: a peer runs exactly one policy, so by default each policy is measured in a child
  * process of its own (`--worker --policies NAME`), beside lru-cache timed in that same child; the
@@ -46,6 +49,8 @@ import { benchStart, progress, runMeta } from './bench-run.js';
 
 // --- settings -------------------------------------------------------------------------------
 
+/** 1-minute load average when the run started: the timings are only as good as the machine was quiet. */
+const LOAD_AT_START = os.loadavg()[0].toFixed(1);
 const QUICK = process.argv.includes('--quick');
 /** A child measuring the policies named by --policies; prints its rows as JSON on stdout. */
 const WORKER = process.argv.includes('--worker');
@@ -57,10 +62,11 @@ function flag(name: string): string | undefined {
 }
 
 const SETTINGS = {
-  /** Timed replays of each cache per trace@size and policy (the fastest is kept). */
-  reps: QUICK ? 1 : 3,
-  /** A warm-up replay longer than this is timed once only, ms. */
+  /** Timed pairs (lru-cache, policy) per trace@size and policy; the median pair ratio is kept. */
+  reps: QUICK ? 3 : 9,
+  /** When a warm-up replay is longer than this (ms), only `longReps` pairs are timed. */
   singleRepAboveMs: 1000,
+  longReps: 3,
   /** Bound of the whole run; trace@sizes not started by then are reported as skipped, ms. */
   budgetMs: QUICK ? 90_000 : 15 * 60_000,
   /** A timed replay of a short trace repeats it (each pass on a fresh cache) up to this many requests. */
@@ -119,6 +125,13 @@ function compileReplay(): Replay {
   ) as Replay;
 }
 
+/** The median of a non-empty list (the mean of the middle two for an even length). */
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
 interface Timed {
   hits: number;
   ms: number;
@@ -154,11 +167,14 @@ interface PolicyResult {
   policy: string;
   hitRatio: number;
   diffPoints: number;
-  /** Requests/s, fastest replay. */
+  /** Requests/s, median replay. */
   throughput: number;
-  /** lru-cache requests/s, fastest replay of those timed beside this policy. */
+  /** lru-cache requests/s, median of the replays timed beside this policy. */
   lruThroughputBeside: number;
+  /** Median over the timed pairs of lru-cache's time / the policy's time. */
   throughputRatio: number;
+  /** Each pair's ratio, in the order timed. */
+  pairRatios?: number[];
   error?: string;
 }
 
@@ -188,7 +204,7 @@ function measureRow(trace: string, size: TraceSize, keys: readonly TraceKey[], s
   const passes = Math.max(1, Math.ceil(SETTINGS.minTimedRequests / keys.length));
   const warm = timeReplay(lruReplay, lru, keys, passes);
   const lruHitRatio = (100 * warm.hits) / keys.length;
-  const reps = warm.ms > SETTINGS.singleRepAboveMs ? 1 : SETTINGS.reps;
+  const reps = warm.ms > SETTINGS.singleRepAboveMs ? Math.min(SETTINGS.longReps, SETTINGS.reps) : SETTINGS.reps;
   let lruBestMs = warm.ms;
   const policies: PolicyResult[] = [];
   for (const policy of store.createStore ? store.policies : []) {
@@ -196,18 +212,28 @@ function measureRow(trace: string, size: TraceSize, keys: readonly TraceKey[], s
       const replay = compileReplay();
       const make = makeStore(store, policy, size.entries);
       const first = timeReplay(replay, make, keys, passes); // warm-up; gives the hit ratio
-      let best = Infinity;
-      let lruBeside = Infinity;
+      // Pairs: lru-cache and the policy back to back (the order alternating), so both of a pair
+      // see the same machine load; the ratio is the median of the pairs' ratios, which a burst of
+      // load from another process during one replay does not move (a min or a mean would).
+      const ratios: number[] = [];
+      const policyMs: number[] = [];
+      const lruMs: number[] = [];
       for (let r = 0; r < reps; r++) {
-        // Alternate which goes first, so neither always runs right after a GC-heavy replay.
+        let a: number;
+        let b: number;
         if (r % 2 === 0) {
-          lruBeside = Math.min(lruBeside, timeReplay(lruReplay, lru, keys, passes).ms);
-          best = Math.min(best, timeReplay(replay, make, keys, passes).ms);
+          a = timeReplay(lruReplay, lru, keys, passes).ms;
+          b = timeReplay(replay, make, keys, passes).ms;
         } else {
-          best = Math.min(best, timeReplay(replay, make, keys, passes).ms);
-          lruBeside = Math.min(lruBeside, timeReplay(lruReplay, lru, keys, passes).ms);
+          b = timeReplay(replay, make, keys, passes).ms;
+          a = timeReplay(lruReplay, lru, keys, passes).ms;
         }
+        lruMs.push(a);
+        policyMs.push(b);
+        ratios.push(a / b);
       }
+      const best = median(policyMs);
+      const lruBeside = median(lruMs);
       lruBestMs = Math.min(lruBestMs, lruBeside);
       const hitRatio = (100 * first.hits) / keys.length;
       const throughput = (keys.length * 1000) / best;
@@ -218,7 +244,8 @@ function measureRow(trace: string, size: TraceSize, keys: readonly TraceKey[], s
         diffPoints: hitRatio - lruHitRatio,
         throughput,
         lruThroughputBeside,
-        throughputRatio: throughput / lruThroughputBeside,
+        throughputRatio: median(ratios),
+        pairRatios: ratios.map((x) => Math.round(x * 1000) / 1000),
       });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
@@ -391,7 +418,7 @@ async function report(
   const checksText = checks ? checksTable(defaultPolicy!.name, defaultPolicy!.source, checks) : 'No default policy known (the package exports none; pass --default NAME): targets not checked.';
   const lruOff = rows.filter((r) => Math.abs(r.lruHitRatio - r.size.referenceLru) > 0.01).map((r) => `${r.trace} @ ${r.size.label}: ${fmt.pct(r.lruHitRatio)} vs README ${fmt.pct(r.size.referenceLru)}`);
   const notes = [
-    `Cells: hit ratio %, difference in points against lru-cache on the same trace and size, and throughput (requests/s) as a ratio to lru-cache timed alternately with it in the same run (${isolation}).`,
+    `Cells: hit ratio %, difference in points against lru-cache on the same trace and size, and throughput (requests/s) as a ratio to lru-cache: the median over ${SETTINGS.reps} back-to-back pairs of lru-cache's replay time / the policy's (${SETTINGS.longReps} pairs for a replay over ${SETTINGS.singleRepAboveMs / 1000} s), in the same process (${isolation}).`,
     lruOff.length === 0 ? 'lru-cache reproduces the README\'s reference LRU hit ratio on every row to 0.01 points.' : `lru-cache differs from the README's reference on: ${lruOff.join('; ')}.`,
     ...(skipped.length > 0 ? [`Not measured (time budget): ${skipped.join(', ')}.`] : []),
     ...(store.createStore ? [] : ['The package root exports no createStore: only lru-cache was measured.']),
@@ -409,7 +436,7 @@ async function report(
     '# ringcache store: hit ratio on real traces',
     '',
     `${meta.mode} run of \`node dist/bench/hit-ratio.js${QUICK ? ' --quick' : ''}\` on ${meta.startedAt}, commit ${meta.commit ?? 'unknown'}` +
-      `${meta.uncommitted.length > 0 ? ` plus uncommitted changes to ${meta.uncommitted.join(', ')}` : ''}, node ${meta.node}, ${meta.cpus} x ${meta.cpuModel ?? 'CPU'}, ${meta.durationS} s. ` +
+      `${meta.uncommitted.length > 0 ? ` plus uncommitted changes to ${meta.uncommitted.join(', ')}` : ''}, node ${meta.node}, ${meta.cpus} x ${meta.cpuModel ?? 'CPU'}, ${meta.durationS} s, load average ${LOAD_AT_START} at the start and ${os.loadavg()[0].toFixed(1)} at the end (other processes share the machine). ` +
       'Each request is a `get`, then a `set` on a miss; every cache holds at most the given number of entries.',
     '',
     table,

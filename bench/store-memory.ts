@@ -41,6 +41,8 @@ import { progress, runMeta, runSection } from './bench-run.js';
 
 // --- settings -------------------------------------------------------------------------------
 
+/** 1-minute load average when the run started: the timings are only as good as the machine was quiet. */
+const LOAD_AT_START = os.loadavg()[0].toFixed(1);
 const QUICK = process.argv.includes('--quick');
 
 const SETTINGS = {
@@ -316,6 +318,8 @@ interface PeerCheckpoint {
   rssBytes: number;
   rssGrowthBytes: number;
   rssGrowthToBudget: number;
+  /** The peer's V8 heapUsed (its stats' process.heapUsedBytes): live data plus garbage not yet collected. NaN when not reported. */
+  heapUsedBytes: number;
   withinBudget: boolean;
   atS: number;
 }
@@ -447,6 +451,7 @@ async function peerBudget(): Promise<PeerResult> {
       rssBytes: rss,
       rssGrowthBytes: rss - rss0,
       rssGrowthToBudget: (rss - rss0) / SETTINGS.peerBudgetBytes,
+      heapUsedBytes: num(s, 'process', 'heapUsedBytes'),
       withinBudget: storeBytes <= num(s, 'store', 'maxBytes'),
       atS: (performance.now() - fillStart) / 1000,
     });
@@ -586,18 +591,33 @@ function localStoreExpiring(now: () => number): ExpiringStore {
   };
 }
 
-/** createStore's store, when it has a sweeper of the LocalStore shape; undefined otherwise. */
+/**
+ * createStore's store with its active expiry (`sweepIntervalMs`, `sweepBudgetMs`) at the peer's
+ * defaults, each sweep slice timed as LocalStore's are; undefined when createStore has none.
+ */
 function createStoreExpiring(store: StoreUnderTest, policy: string): ((now: () => number) => ExpiringStore) | undefined {
   const create = store.createStore;
   if (!create) return undefined;
   const probe = create({ policy, maxEntries: 10, now: () => 0 }) as BenchStore & Record<string, unknown>;
-  if (typeof probe.startExpirySweeper !== 'function') return undefined;
+  if (typeof probe.sweepExpired !== 'function' || typeof probe.close !== 'function') return undefined;
   return (now) => {
-    const s = create({ policy, maxEntries: 2 * SETTINGS.expiringKeys, now }) as BenchStore & {
-      startExpirySweeper(o: { intervalMs: number; budgetMs: number }): void;
-      stopExpirySweeper(): void;
+    const s = create({
+      policy,
+      maxEntries: 2 * SETTINGS.expiringKeys,
+      now,
+      sweepIntervalMs: DEFAULTS.expirySweepIntervalMs,
+      sweepBudgetMs: DEFAULTS.expirySweepBudgetMs,
+    }) as BenchStore & { sweepExpired(budgetMs: number): number; close(): void };
+    const slices: number[] = [];
+    const sweep = s.sweepExpired.bind(s);
+    s.sweepExpired = (budgetMs: number): number => {
+      const t0 = performance.now();
+      const removed = sweep(budgetMs);
+      if (removed > 0) slices.push(performance.now() - t0);
+      return removed;
     };
     return {
+      slices,
       fill(n, expiresAt) {
         const ttl = expiresAt - now();
         for (let i = 0; i < n; i++) s.set(`e${i.toString(36).padStart(15, '0')}`, 'x', ttl);
@@ -605,8 +625,9 @@ function createStoreExpiring(store: StoreUnderTest, policy: string): ((now: () =
       get size() {
         return s.size;
       },
-      start: () => s.startExpirySweeper({ intervalMs: DEFAULTS.expirySweepIntervalMs, budgetMs: DEFAULTS.expirySweepBudgetMs }),
-      stop: () => s.stopExpirySweeper(),
+      // The sweep runs from creation (its timer is unref'd); nothing is due before the clock moves.
+      start: () => {},
+      stop: () => s.close(),
     };
   };
 }
@@ -632,12 +653,12 @@ function overheadTable(rows: readonly OverheadRow[]): string {
 
 function peerTable(p: PeerResult): string {
   const lines = [
-    '| point | entries written | written (store charge) | store.bytes | store.maxBytes | entries held | evictions | bytes <= max | RSS | RSS growth | growth / 64 MB |',
-    '|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|',
+    '| point | entries written | written (store charge) | store.bytes | store.maxBytes | entries held | evictions | bytes <= max | RSS | RSS growth | growth / 64 MB | peer heapUsed |',
+    '|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|',
   ];
   for (const c of p.checkpoints) {
     lines.push(
-      `| ${c.label} | ${fmt.int(c.written)} | ${fmt.mb(c.chargedWrittenBytes || 0)} | ${fmt.mb(c.storeBytes)} | ${fmt.mb(c.storeMaxBytes)} | ${fmt.int(c.storeEntries)} | ${fmt.int(c.evictions)} | ${c.withinBudget ? 'yes' : 'NO'} | ${fmt.mb(c.rssBytes)} | ${fmt.mb(c.rssGrowthBytes)} | ${fmt.ratio(c.rssGrowthToBudget)} |`,
+      `| ${c.label} | ${fmt.int(c.written)} | ${fmt.mb(c.chargedWrittenBytes || 0)} | ${fmt.mb(c.storeBytes)} | ${fmt.mb(c.storeMaxBytes)} | ${fmt.int(c.storeEntries)} | ${fmt.int(c.evictions)} | ${c.withinBudget ? 'yes' : 'NO'} | ${fmt.mb(c.rssBytes)} | ${fmt.mb(c.rssGrowthBytes)} | ${fmt.ratio(c.rssGrowthToBudget)} | ${Number.isFinite(c.heapUsedBytes) ? fmt.mb(c.heapUsedBytes) : 'n/a'} |`,
     );
   }
   const plateau = p.plateau
@@ -725,7 +746,7 @@ async function main(): Promise<number> {
     '# ringcache store: memory and expiry',
     '',
     `${meta.mode} run of \`node --expose-gc dist/bench/store-memory.js${QUICK ? ' --quick' : ''}\` on ${meta.startedAt}, commit ${meta.commit ?? 'unknown'}` +
-      `${meta.uncommitted.length > 0 ? ` plus uncommitted changes to ${meta.uncommitted.join(', ')}` : ''}, node ${meta.node}, ${meta.cpus} x ${meta.cpuModel ?? 'CPU'}, ${meta.durationS} s.`,
+      `${meta.uncommitted.length > 0 ? ` plus uncommitted changes to ${meta.uncommitted.join(', ')}` : ''}, node ${meta.node}, ${meta.cpus} x ${meta.cpuModel ?? 'CPU'}, ${meta.durationS} s, load average ${LOAD_AT_START} at the start and ${os.loadavg()[0].toFixed(1)} at the end (other processes share the machine).`,
     '',
     text,
     '',

@@ -19,6 +19,9 @@ export interface CreateStoreOptions {
   maxEntries?: number;
   maxBytes?: number;
   now?: () => number;
+  /** Active expiry period and slice budget, in ms (when the store has active expiry). */
+  sweepIntervalMs?: number;
+  sweepBudgetMs?: number;
 }
 
 export interface StoreUnderTest {

@@ -20,7 +20,7 @@ import { NoEvictionPolicy } from './no-eviction-policy.js';
 import { S3FifoPolicy } from './s3-fifo-policy.js';
 import { EVICTION_POLICIES, isEvictionPolicyName, type EvictionPolicyName, type SlotPolicy } from './slot-policy.js';
 import { WTinyLfuPolicy } from './w-tinylfu-policy.js';
-import { growFloat64 } from './slot-lists.js';
+import { growFloat64, growInt32 } from './slot-lists.js';
 
 export { EVICTION_POLICIES, type EvictionPolicyName } from './slot-policy.js';
 
@@ -54,7 +54,27 @@ export interface StoreOptions {
   maxBytes?: number;
   /** Clock in ms (for TTLs). Default `Date.now`. */
   now?: () => number;
+  /**
+   * Active expiry: every `sweepIntervalMs` ms, {@link Store.sweepExpired} reclaims expired
+   * entries in slices of at most `sweepBudgetMs`, one after the other on `setImmediate` while
+   * expired entries remain (so I/O runs between them). A positive integer; omitted = no active
+   * expiry: an expired entry is never returned, but its memory is reclaimed only when a read or
+   * a write meets it, when the policy evicts it, or when the owner calls `sweepExpired`. The
+   * timers are unref'd; {@link Store.close} clears them.
+   */
+  sweepIntervalMs?: number;
+  /** Longest slice of the active expiry, in ms. A positive number. Default {@link DEFAULT_SWEEP_BUDGET_MS}. */
+  sweepBudgetMs?: number;
+  /**
+   * Number of `Map`s the key index is split into (see {@link SlotStoreOptions.indexShards}).
+   * Default 1, or {@link EXPIRING_INDEX_SHARDS} when `sweepIntervalMs` is given: a sweep that
+   * removes most of a large store must not make V8 rebuild one huge `Map` in one go.
+   */
+  indexShards?: number;
 }
+
+/** Default {@link StoreOptions.sweepBudgetMs}, in ms. */
+export const DEFAULT_SWEEP_BUDGET_MS = 2;
 
 /** Counters of a store. */
 export interface StoreStats {
@@ -102,6 +122,17 @@ export interface Store<V = unknown> {
   stats(): StoreStats;
   /** Removes every entry and resets the counters. */
   clear(): void;
+  /**
+   * Reclaims expired entries, scanning the store's slots from where the previous call stopped,
+   * for at most about `budgetMs` (the clock is read every 32 removals and every 4,096 slots).
+   * The active expiry of {@link StoreOptions.sweepIntervalMs} calls it; it can also be called
+   * directly. Free when no entry has a TTL.
+   * @param budgetMs time budget in ms
+   * @returns the number of entries removed
+   */
+  sweepExpired(budgetMs: number): number;
+  /** Stops the active expiry, if any (clears its timers). The store stays usable. */
+  close(): void;
 }
 
 /**
@@ -110,9 +141,13 @@ export interface Store<V = unknown> {
  * has none, e.g. a function). An estimate, not V8's exact layout.
  */
 export function valueBytes(value: unknown): number {
+  // Strings first and the rest out of line: this runs on every write, and a small function is
+  // inlined into the store's write path.
+  return typeof value === 'string' ? 2 * value.length : nonStringValueBytes(value);
+}
+
+function nonStringValueBytes(value: unknown): number {
   switch (typeof value) {
-    case 'string':
-      return 2 * value.length;
     case 'number':
     case 'boolean':
     case 'bigint':
@@ -132,16 +167,29 @@ export function entrySize(key: StoreKey, value: unknown): number {
   return STORE_ENTRY_OVERHEAD_BYTES + (typeof key === 'number' ? 8 : 2 * key.length) + valueBytes(value);
 }
 
-/** A 32-bit hash of a key for the policies' sketches and ghost queues (FNV-1a for strings, a multiply-xorshift mix for numbers). */
+/**
+ * A 32-bit hash of a key for the policies' sketches and ghost queues: FNV-1a over every
+ * character of a string, a multiply-xorshift mix for numbers.
+ *
+ * Every character, though `charCodeAt` costs V8 about 2.5 ns each and this runs on every insert
+ * (a fifth of the replay time on ibm-docker's ~37-character keys): hashing a sample of 16
+ * characters was measured 10% faster there, but on keys that differ only in the middle
+ * (`user:0171821:profile`, Zipf over 200,000 ids) it put thousands of keys on each hash, which
+ * flooded S3-FIFO's ghost and W-TinyLFU's sketch and cost both 4-5 points of hit ratio.
+ */
 export function storeKeyHash(key: StoreKey): number {
-  let h: number;
-  if (typeof key === 'number') {
-    h = (key | 0) ^ Math.imul((key / 4294967296) | 0, 0x9e3779b1);
-    h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
-    h = Math.imul(h ^ (h >>> 15), 0x846ca68b);
-    return h ^ (h >>> 16);
-  }
-  h = 0x811c9dc5;
+  return typeof key === 'number' ? numberKeyHash(key) : stringKeyHash(key);
+}
+
+function numberKeyHash(key: number): number {
+  let h = (key | 0) ^ Math.imul((key / 4294967296) | 0, 0x9e3779b1);
+  h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
+  h = Math.imul(h ^ (h >>> 15), 0x846ca68b);
+  return h ^ (h >>> 16);
+}
+
+function stringKeyHash(key: string): number {
+  let h = 0x811c9dc5;
   for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
   h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
   return h ^ (h >>> 15);
@@ -172,7 +220,26 @@ export interface SlotStoreOptions {
   maxEntries?: number;
   maxBytes?: number;
   now?: () => number;
+  /** See {@link StoreOptions.sweepIntervalMs}. */
+  sweepIntervalMs?: number;
+  /** See {@link StoreOptions.sweepBudgetMs}. */
+  sweepBudgetMs?: number;
+  /**
+   * Number of `Map`s the key index is split into, by key hash: 1 (default) or a power of two up
+   * to 1024. Splitting bounds the pause of one delete: V8 rebuilds a `Map` in one go when
+   * deletes leave it under a quarter full, which at a million keys took 16-25 ms, so a store
+   * that may lose most of a large population at once (a mass expiry) should split its index
+   * (LocalStore uses {@link EXPIRING_INDEX_SHARDS}). The price is a key hash per lookup.
+   */
+  indexShards?: number;
 }
+
+/**
+ * The index split a store whose entries may expire en masse uses (see
+ * {@link SlotStoreOptions.indexShards}): with 64 maps, emptying a million-key store never rebuilds
+ * a map of more than about 4,000 live keys at a time.
+ */
+export const EXPIRING_INDEX_SHARDS = 64;
 
 /**
  * The engine: entries in slots, a policy, bounds in entries and bytes. {@link createStore}
@@ -185,12 +252,25 @@ export class SlotStore<V = unknown> implements Store<V> {
   readonly maxBytes: number;
   /** Called with each entry evicted (not expired) just after it left the store; for `LocalStore`'s bookkeeping. */
   onEvict: ((key: StoreKey, value: V, expiresAt: number) => void) | undefined = undefined;
+  /** Key -> slot: the whole index, or its first shard when it is split. */
   private readonly map = new Map<StoreKey, number>();
-  private keys: StoreKey[] = [];
-  private values: V[] = [];
+  /** The index's shards when split (`map` is the first), else null; see {@link SlotStoreOptions.indexShards}. */
+  private readonly shards: Map<StoreKey, number>[] | null;
+  private readonly shardMask: number;
+  /** Entries held (the sum of the shards' sizes). */
+  private count = 0;
+  /** Slot -> key; sized to the initial slots up front (as the typed arrays are), so that filling them never copies it. */
+  private keys: StoreKey[];
+  private values: V[];
   private sizes: Float64Array;
   private expires: Float64Array;
-  private free: number[] = [];
+  /**
+   * Freed slots, a stack in a typed array as long as the slot arrays (it can never hold more):
+   * a `number[]` here grew by copying while a mass expiry freed slots, 5-12 ms at a time at half
+   * a million.
+   */
+  private free: Int32Array;
+  private freeCount = 0;
   private nextSlot = 0;
   private slots: number;
   private readonly impl: SlotPolicy;
@@ -216,8 +296,13 @@ export class SlotStore<V = unknown> implements Store<V> {
   private evictions = 0;
   private expirations = 0;
   private rejections = 0;
+  /** The slot {@link sweepExpired} looks at next. */
+  private sweepCursor = 0;
+  private sweepTimer: NodeJS.Timeout | undefined = undefined;
+  private sweepImmediate: NodeJS.Immediate | undefined = undefined;
+  private readonly sweepBudgetMs: number;
 
-  /** @throws CacheError BAD_CONFIG on an unknown policy or missing/invalid bounds */
+  /** @throws CacheError BAD_CONFIG on an unknown policy, missing/invalid bounds or invalid sweep/index options */
   constructor(options: SlotStoreOptions) {
     const policy = options.policy ?? DEFAULT_EVICTION_POLICY;
     if (!isEvictionPolicyName(policy)) {
@@ -229,6 +314,18 @@ export class SlotStore<V = unknown> implements Store<V> {
       throw new CacheError('BAD_CONFIG', `maxEntries: expected a positive integer, got ${maxEntries}`);
     }
     if (maxBytes !== undefined && !(maxBytes > 0)) throw new CacheError('BAD_CONFIG', `maxBytes: expected a positive number, got ${maxBytes}`);
+    const { sweepIntervalMs, sweepBudgetMs } = options;
+    if (sweepIntervalMs !== undefined && !(Number.isInteger(sweepIntervalMs) && sweepIntervalMs > 0)) {
+      throw new CacheError('BAD_CONFIG', `sweepIntervalMs: expected a positive integer, got ${sweepIntervalMs}`);
+    }
+    if (sweepBudgetMs !== undefined && !(sweepBudgetMs > 0)) throw new CacheError('BAD_CONFIG', `sweepBudgetMs: expected a positive number, got ${sweepBudgetMs}`);
+    this.sweepBudgetMs = sweepBudgetMs ?? DEFAULT_SWEEP_BUDGET_MS;
+    const shards = options.indexShards ?? (sweepIntervalMs !== undefined ? EXPIRING_INDEX_SHARDS : 1);
+    if (!(Number.isInteger(shards) && shards >= 1 && shards <= 1024 && (shards & (shards - 1)) === 0)) {
+      throw new CacheError('BAD_CONFIG', `indexShards: expected a power of two from 1 to 1024, got ${shards}`);
+    }
+    this.shards = shards === 1 ? null : [this.map, ...Array.from({ length: shards - 1 }, () => new Map<StoreKey, number>())];
+    this.shardMask = shards - 1;
     this.policy = policy;
     this.maxEntries = maxEntries ?? Infinity;
     this.maxBytes = maxBytes ?? Infinity;
@@ -237,15 +334,78 @@ export class SlotStore<V = unknown> implements Store<V> {
     this.now = options.now ?? Date.now;
     // One spare slot: a new entry is inserted before the policy picks what leaves.
     this.slots = maxEntries !== undefined ? Math.min(maxEntries + 1, 1 << 16) : 1024;
+    this.keys = new Array<StoreKey>(this.slots).fill(undefined as unknown as StoreKey);
+    this.values = new Array<V>(this.slots).fill(undefined as V);
+    this.free = new Int32Array(this.slots);
     this.sizes = new Float64Array(this.slots);
     this.expires = new Float64Array(this.slots);
     const capacity = this.byEntries ? this.maxEntries : this.maxBytes;
     this.impl = createPolicy(policy, capacity, this.slots, maxEntries);
     this.s3 = this.impl instanceof S3FifoPolicy ? this.impl : null;
+    if (sweepIntervalMs !== undefined) {
+      this.sweepTimer = setInterval(this.onSweepTick, sweepIntervalMs);
+      this.sweepTimer.unref();
+    }
   }
 
+  sweepExpired(budgetMs: number): number {
+    if (this.ttlCount === 0) return 0;
+    const now = this.now();
+    const start = performance.now();
+    const end = this.nextSlot;
+    const expires = this.expires;
+    let cursor = this.sweepCursor;
+    let removed = 0;
+    for (let scanned = 1; scanned <= end; scanned++) {
+      if (cursor >= end) cursor = 0;
+      const e = expires[cursor]!;
+      if (e !== 0 && e <= now) {
+        this.expireSlot(cursor);
+        removed += 1;
+        if (this.ttlCount === 0 || ((removed & 31) === 0 && performance.now() - start >= budgetMs)) {
+          cursor += 1;
+          break;
+        }
+      }
+      cursor += 1;
+      if ((scanned & 4095) === 0 && performance.now() - start >= budgetMs) break;
+    }
+    this.sweepCursor = cursor;
+    return removed;
+  }
+
+  close(): void {
+    if (this.sweepTimer !== undefined) clearInterval(this.sweepTimer);
+    if (this.sweepImmediate !== undefined) clearImmediate(this.sweepImmediate);
+    this.sweepTimer = undefined;
+    this.sweepImmediate = undefined;
+  }
+
+  private readonly onSweepTick = (): void => {
+    // A run of slices still going covers this tick.
+    if (this.sweepImmediate === undefined) this.runSweepSlice();
+  };
+
+  /**
+   * One slice, then another on `setImmediate` while slices remove entries and some TTL'd entry
+   * remains; a slice that removed nothing leaves the rest to the next tick.
+   */
+  private readonly runSweepSlice = (): void => {
+    this.sweepImmediate = undefined;
+    const removed = this.sweepExpired(this.sweepBudgetMs);
+    if (removed > 0 && this.ttlCount !== 0 && this.sweepTimer !== undefined) {
+      this.sweepImmediate = setImmediate(this.runSweepSlice);
+      this.sweepImmediate.unref();
+    }
+  };
+
   get size(): number {
-    return this.map.size;
+    return this.count;
+  }
+
+  /** The map of the index that holds `key` (the only one unless the index is split). */
+  private indexFor(key: StoreKey): Map<StoreKey, number> {
+    return this.shards === null ? this.map : this.shards[storeKeyHash(key) & this.shardMask]!;
   }
 
   get bytes(): number {
@@ -253,20 +413,16 @@ export class SlotStore<V = unknown> implements Store<V> {
   }
 
   get(key: StoreKey): V | undefined {
-    const slot = this.map.get(key);
+    const slot = this.indexFor(key).get(key);
     if (slot === undefined) {
       this.misses += 1;
       this.missedKey = key;
       return undefined;
     }
-    if (this.ttlCount !== 0) {
-      const e = this.expires[slot]!;
-      if (e !== 0 && e <= this.now()) {
-        this.expireSlot(slot);
-        this.misses += 1;
-        this.missedKey = key;
-        return undefined;
-      }
+    if (this.ttlCount !== 0 && this.reclaimIfExpired(slot)) {
+      this.misses += 1;
+      this.missedKey = key;
+      return undefined;
     }
     this.hits += 1;
     const s3 = this.s3;
@@ -275,13 +431,26 @@ export class SlotStore<V = unknown> implements Store<V> {
     return this.values[slot];
   }
 
+  /** Reclaims the entry in `slot` when it has expired; true when it did. Out of line: `get` stays small enough to be inlined. */
+  private reclaimIfExpired(slot: number): boolean {
+    const e = this.expires[slot]!;
+    if (e === 0 || e > this.now()) return false;
+    this.expireSlot(slot);
+    return true;
+  }
+
   set(key: StoreKey, value: V, ttlMs?: number): boolean {
-    let expiresAt = 0;
-    if (ttlMs !== undefined && ttlMs !== 0) {
-      if (!(ttlMs > 0)) throw new CacheError('BAD_REQUEST', `ttlMs: expected a positive number of ms, got ${ttlMs}`);
-      expiresAt = this.now() + ttlMs;
-    }
+    const expiresAt = ttlMs === undefined || ttlMs === 0 ? 0 : this.expiryFor(ttlMs);
     return this.put(key, value, entrySize(key, value), expiresAt) === 'stored';
+  }
+
+  /**
+   * The expiry time of an entry written now with a lifetime of `ttlMs`.
+   * @throws CacheError BAD_REQUEST when `ttlMs` is negative or not a number
+   */
+  private expiryFor(ttlMs: number): number {
+    if (!(ttlMs > 0)) throw new CacheError('BAD_REQUEST', `ttlMs: expected a positive number of ms, got ${ttlMs}`);
+    return this.now() + ttlMs;
   }
 
   /**
@@ -291,50 +460,72 @@ export class SlotStore<V = unknown> implements Store<V> {
    *   changed); 'evicted' when the policy evicted it at once (admission rejection)
    */
   put(key: StoreKey, value: V, size: number, expiresAt: number): 'stored' | 'refused' | 'evicted' {
-    if (size > this.maxBytes) {
-      this.rejections += 1;
-      return 'refused';
-    }
-    let slot = key === this.missedKey ? undefined : this.map.get(key);
-    if (slot !== undefined) {
-      const old = this.sizes[slot]!;
-      if (this.refuse && this.totalBytes - old + size > this.maxBytes) {
-        this.rejections += 1;
-        return 'refused';
-      }
-      this.values[slot] = value;
-      this.sizes[slot] = size;
-      this.totalBytes += size - old;
-      const oldExpiry = this.expires[slot]!;
-      if (oldExpiry !== expiresAt) {
-        this.ttlCount += (expiresAt !== 0 ? 1 : 0) - (oldExpiry !== 0 ? 1 : 0);
-        this.expires[slot] = expiresAt;
-      }
-      if (this.byEntries) this.impl.onUpdate(slot, 1, 1);
-      else this.impl.onUpdate(slot, old, size);
-    } else {
-      if (this.refuse && (this.map.size >= this.maxEntries || this.totalBytes + size > this.maxBytes)) {
-        this.rejections += 1;
-        return 'refused';
-      }
-      this.missedKey = undefined;
-      slot = this.allocSlot();
-      this.keys[slot] = key;
-      this.values[slot] = value;
-      this.sizes[slot] = size;
+    // The common case (a new key, written after its `get` missed) is kept short, its rare branches
+    // in functions of their own: V8 inlines a caller's callees only within a bytecode budget, and
+    // the calls it does not inline were a tenth of the time of a trace replay.
+    if (size > this.maxBytes) return this.refuseWrite();
+    const existing = key === this.missedKey ? undefined : this.indexFor(key).get(key);
+    if (existing !== undefined) return this.overwrite(existing, value, size, expiresAt);
+    if (this.refuse && !this.roomFor(size)) return this.refuseWrite();
+    this.missedKey = undefined;
+    const s3 = this.s3;
+    // S3-FIFO makes room before it inserts (the paper's order) when bounded by entries: the new
+    // entry is never the victim, and it takes the victim's slot (no trip through the free list).
+    const slot = s3 !== null && this.byEntries && this.count >= this.maxEntries ? this.vacate(s3.evict()) : this.allocSlot();
+    this.keys[slot] = key;
+    this.values[slot] = value;
+    this.sizes[slot] = size;
+    this.expires[slot] = expiresAt;
+    if (expiresAt !== 0) this.ttlCount += 1;
+    this.indexFor(key).set(key, slot);
+    this.count += 1;
+    this.totalBytes += size;
+    const hash = storeKeyHash(key);
+    if (s3 !== null) s3.onInsert(slot, hash, this.byEntries ? 1 : size);
+    else this.impl.onInsert(slot, hash, this.byEntries ? 1 : size);
+    return this.count <= this.maxEntries && this.totalBytes <= this.maxBytes ? 'stored' : this.evictOver(slot);
+  }
+
+  /** Counts a refused write. */
+  private refuseWrite(): 'refused' {
+    this.rejections += 1;
+    return 'refused';
+  }
+
+  /** True when a new entry of `size` bytes fits without evicting (for the `none` policy). */
+  private roomFor(size: number): boolean {
+    return this.count < this.maxEntries && this.totalBytes + size <= this.maxBytes;
+  }
+
+  /** `put` of a key the store holds, in `slot`. */
+  private overwrite(slot: number, value: V, size: number, expiresAt: number): 'stored' | 'refused' | 'evicted' {
+    const old = this.sizes[slot]!;
+    if (this.refuse && this.totalBytes - old + size > this.maxBytes) return this.refuseWrite();
+    this.values[slot] = value;
+    this.sizes[slot] = size;
+    this.totalBytes += size - old;
+    const oldExpiry = this.expires[slot]!;
+    if (oldExpiry !== expiresAt) {
+      this.ttlCount += (expiresAt !== 0 ? 1 : 0) - (oldExpiry !== 0 ? 1 : 0);
       this.expires[slot] = expiresAt;
-      if (expiresAt !== 0) this.ttlCount += 1;
-      this.map.set(key, slot);
-      this.totalBytes += size;
-      const s3 = this.s3;
-      if (s3 !== null) s3.onInsert(slot, storeKeyHash(key), this.byEntries ? 1 : size);
-      else this.impl.onInsert(slot, storeKeyHash(key), this.byEntries ? 1 : size);
     }
+    if (this.byEntries) this.impl.onUpdate(slot, 1, 1);
+    else this.impl.onUpdate(slot, old, size);
+    if (this.count <= this.maxEntries && this.totalBytes <= this.maxBytes) return 'stored';
+    return this.evictOver(slot);
+  }
+
+  /**
+   * Evicts until within bounds, after a write to `slot`.
+   * @returns 'evicted' when `slot` itself was a victim, else 'stored'
+   * @throws CacheError INTERNAL when the policy names no victim while over bounds (a bug)
+   */
+  private evictOver(slot: number): 'stored' | 'evicted' {
     let stored = true;
-    while (this.map.size > this.maxEntries || this.totalBytes > this.maxBytes) {
+    while (this.count > this.maxEntries || this.totalBytes > this.maxBytes) {
       const s3 = this.s3;
       const victim = s3 !== null ? s3.evict() : this.impl.evict();
-      if (victim === -1) throw new CacheError('INTERNAL', `eviction policy ${this.policy} named no victim while over bounds`);
+      if (victim === -1) this.noVictim();
       if (victim === slot) stored = false;
       this.evictSlot(victim);
     }
@@ -342,7 +533,7 @@ export class SlotStore<V = unknown> implements Store<V> {
   }
 
   delete(key: StoreKey): boolean {
-    const slot = this.map.get(key);
+    const slot = this.indexFor(key).get(key);
     if (slot === undefined) return false;
     const e = this.expires[slot]!;
     if (e !== 0 && e <= this.now()) {
@@ -360,7 +551,7 @@ export class SlotStore<V = unknown> implements Store<V> {
 
   /** The slot of `key`'s live entry, or -1 (an expired entry is reclaimed). Not a use for the policy. */
   slotOf(key: StoreKey): number {
-    const slot = this.map.get(key);
+    const slot = this.indexFor(key).get(key);
     if (slot === undefined) return -1;
     const e = this.expires[slot]!;
     if (e !== 0 && e <= this.now()) {
@@ -393,9 +584,13 @@ export class SlotStore<V = unknown> implements Store<V> {
     this.expirations += 1;
   }
 
-  /** Iterates `[key, slot]` over the entries held, expired ones included (the `Map`'s live iterator). */
+  /**
+   * Iterates `[key, slot]` over the entries held, expired ones included: the live iterators of
+   * the key index's `Map`s, one after the other (an entry added to a `Map` already iterated past
+   * is not met).
+   */
   slotEntries(): IterableIterator<[StoreKey, number]> {
-    return this.map.entries();
+    return this.shards === null ? this.map.entries() : chainedEntries(this.shards);
   }
 
   stats(): StoreStats {
@@ -405,7 +600,7 @@ export class SlotStore<V = unknown> implements Store<V> {
       evictions: this.evictions,
       expirations: this.expirations,
       rejections: this.rejections,
-      entries: this.map.size,
+      entries: this.count,
       bytes: this.totalBytes,
       maxEntries: this.maxEntries,
       maxBytes: this.maxBytes,
@@ -414,14 +609,17 @@ export class SlotStore<V = unknown> implements Store<V> {
   }
 
   clear(): void {
-    this.map.clear();
+    if (this.shards === null) this.map.clear();
+    else for (const shard of this.shards) shard.clear();
+    this.count = 0;
     this.missedKey = undefined;
-    this.keys = [];
-    this.values = [];
+    this.keys.fill(undefined as unknown as StoreKey);
+    this.values.fill(undefined as V);
     this.sizes.fill(0);
     this.expires.fill(0);
-    this.free = [];
+    this.freeCount = 0;
     this.nextSlot = 0;
+    this.sweepCursor = 0;
     this.impl.clear();
     this.totalBytes = 0;
     this.ttlCount = 0;
@@ -433,15 +631,59 @@ export class SlotStore<V = unknown> implements Store<V> {
   }
 
   private allocSlot(): number {
-    if (this.free.length > 0) return this.free.pop()!;
+    if (this.freeCount > 0) return this.free[--this.freeCount]!;
     if (this.nextSlot === this.slots) {
       const slots = Math.min(this.slots * 2, this.maxEntries + 1);
       this.sizes = growFloat64(this.sizes, slots);
       this.expires = growFloat64(this.expires, slots);
+      this.free = growInt32(this.free, slots, 0);
+      for (let i = this.keys.length; i < slots; i++) {
+        this.keys.push(undefined as unknown as StoreKey);
+        this.values.push(undefined as V);
+      }
       this.impl.grow(slots);
       this.slots = slots;
     }
     return this.nextSlot++;
+  }
+
+  /**
+   * Empties `slot`, which the policy just evicted, for the caller to refill at once: the entry
+   * leaves the index and the byte count and is counted as an eviction (or an expiration), but the
+   * slot is not put on the free list.
+   * @returns `slot`
+   * @throws CacheError INTERNAL when `slot` is -1 (the policy named no victim in a full store: a bug)
+   */
+  private vacate(slot: number): number {
+    if (slot === -1) this.noVictim();
+    const key = this.keys[slot]!;
+    this.indexFor(key).delete(key);
+    this.count -= 1;
+    this.totalBytes -= this.sizes[slot]!;
+    const e = this.expires[slot]!;
+    if (e === 0) {
+      this.evictions += 1;
+      if (this.onEvict !== undefined) this.onEvict(key, this.values[slot]!, 0);
+    } else {
+      this.vacateTimed(slot, key, e);
+    }
+    return slot;
+  }
+
+  /** The rest of {@link vacate} for an entry with a TTL. */
+  private vacateTimed(slot: number, key: StoreKey, expiresAt: number): void {
+    this.ttlCount -= 1;
+    if (expiresAt <= this.now()) {
+      this.expirations += 1;
+    } else {
+      this.evictions += 1;
+      if (this.onEvict !== undefined) this.onEvict(key, this.values[slot]!, expiresAt);
+    }
+  }
+
+  /** @throws CacheError INTERNAL always: the policy named no victim while the store is over its bounds (a bug) */
+  private noVictim(): never {
+    throw new CacheError('INTERNAL', `eviction policy ${this.policy} named no victim while over bounds`);
   }
 
   private evictSlot(slot: number): void {
@@ -459,7 +701,8 @@ export class SlotStore<V = unknown> implements Store<V> {
 
   /** Frees a slot the policy no longer tracks. */
   private release(slot: number): void {
-    this.map.delete(this.keys[slot]!);
+    this.indexFor(this.keys[slot]!).delete(this.keys[slot]!);
+    this.count -= 1;
     this.totalBytes -= this.sizes[slot]!;
     if (this.expires[slot] !== 0) {
       this.ttlCount -= 1;
@@ -467,8 +710,13 @@ export class SlotStore<V = unknown> implements Store<V> {
     }
     this.keys[slot] = undefined as unknown as StoreKey;
     this.values[slot] = undefined as V;
-    this.free.push(slot);
+    this.free[this.freeCount++] = slot;
   }
+}
+
+/** The entries of every shard of a split index, one shard after the other. */
+function* chainedEntries(shards: readonly Map<StoreKey, number>[]): IterableIterator<[StoreKey, number]> {
+  for (const shard of shards) yield* shard.entries();
 }
 
 /**

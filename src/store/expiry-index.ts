@@ -96,6 +96,8 @@ export class ExpiryIndex {
   private draining: TimeHeap | null = null;
   /** Items known to be stale; an estimate kept exact enough to decide when to compact. */
   private stale = 0;
+  /** Keys met by the current {@link popExpired} call. */
+  private readonly seen = new Set<string>();
 
   /**
    * @param currentExpiry the current `expiresAt` (ms epoch) of the entry stored under `key`, or
@@ -159,12 +161,17 @@ export class ExpiryIndex {
    *
    * @param now current time in ms since the Unix epoch
    * @param limit most items to examine
+   * @param out array the keys are appended to (emptied first), so that a sweep calling this
+   *   every few dozen items can reuse one; default a new array
+   * @returns `out`
    */
-  popExpired(now: number, limit: number): string[] {
+  popExpired(now: number, limit: number, out: string[] = []): string[] {
     if (this.draining !== null) this.migrate(limit);
-    const out: string[] = [];
-    // Allocated per call, not per item; only the sweep path gets here.
-    const seen = new Set<string>();
+    out.length = 0;
+    // Reused from call to call: a sweep pops a few dozen items per call, and young garbage per
+    // call meant scavenges in the middle of a mass expiry.
+    const seen = this.seen;
+    seen.clear();
     for (let examined = 0; examined < limit; examined++) {
       let source = this.heap;
       if (this.draining !== null && this.draining.top() < source.top()) source = this.draining;
@@ -181,6 +188,7 @@ export class ExpiryIndex {
       }
     }
     if (this.draining !== null && this.draining.size === 0) this.draining = null;
+    seen.clear();
     return out;
   }
 

@@ -29,7 +29,7 @@
 import { CacheError } from '../errors.js';
 import { compareVersions } from '../hlc.js';
 import { entryBytes, type StoredEntry } from './entry.js';
-import { DEFAULT_EVICTION_POLICY, SlotStore, type EvictionPolicyName } from './create-store.js';
+import { DEFAULT_EVICTION_POLICY, EXPIRING_INDEX_SHARDS, SlotStore, type EvictionPolicyName } from './create-store.js';
 import { ExpiryIndex } from './expiry-index.js';
 
 /** Options of a {@link LocalStore}. */
@@ -73,8 +73,12 @@ export interface LocalStoreStats {
   expirations: number;
 }
 
-/** Items popped from the expiry index between two looks at the clock of a sweep. */
-const SWEEP_CHUNK = 256;
+/**
+ * Items popped from the expiry index between two looks at the clock of a sweep. Small, because
+ * the sweep's code is cold (even interpreted) when a mass expiry first hits it: at 256, the first
+ * slices of a million-key expiry overran a 4 ms budget by 5-20 ms.
+ */
+const SWEEP_CHUNK = 32;
 
 /**
  * Time a `none` store may spend reclaiming expired entries to make room for a write before it
@@ -108,6 +112,8 @@ export class LocalStore {
   private sweepInterval: NodeJS.Timeout | undefined;
   private sweepImmediate: NodeJS.Immediate | undefined;
   private sweepBudgetMs = 0;
+  /** The keys of one sweep chunk, reused (see {@link ExpiryIndex.popExpired}). */
+  private readonly sweepKeys: string[] = [];
 
   /**
    * @throws CacheError BAD_CONFIG when `maxBytes` or `tombstoneTtlMs` is not a positive number,
@@ -121,7 +127,8 @@ export class LocalStore {
     this.budget = options.maxBytes;
     this.tombstoneTtlMs = options.tombstoneTtlMs;
     this.now = options.now ?? Date.now;
-    this.engine = new SlotStore<StoredEntry>({ policy: options.policy ?? DEFAULT_EVICTION_POLICY, maxBytes: options.maxBytes });
+    // A split key index: a mass expiry must not make V8 rebuild one million-key Map in one delete.
+    this.engine = new SlotStore<StoredEntry>({ policy: options.policy ?? DEFAULT_EVICTION_POLICY, maxBytes: options.maxBytes, indexShards: EXPIRING_INDEX_SHARDS });
     this.policy = this.engine.policy;
     this.refuse = this.policy === 'none';
     this.engine.onEvict = this.onEngineEvict;
@@ -307,13 +314,14 @@ export class LocalStore {
   /**
    * Iterates the live entries (tombstones included, expired ones skipped) for rebalancing.
    *
-   * The iteration runs live over the engine's `Map` from key to slot, whose iterators the
-   * language specifies to tolerate mutation: an entry deleted before the iteration reaches it is
-   * skipped, and an entry added meanwhile (a key deleted and re-added included: it moves to the
-   * end) is yielded when reached. So a caller may `delete` each key as it hands it off, and
+   * The iteration runs live over the engine's key index (its {@link EXPIRING_INDEX_SHARDS} `Map`s
+   * from key to slot, one after the other), whose iterators the language specifies to tolerate
+   * mutation: an entry deleted before the iteration reaches it is skipped; an entry added
+   * meanwhile (a key deleted and re-added included) is yielded if its `Map` has not been
+   * iterated past yet, else not. So a caller may `delete` each key as it hands it off, and
    * writes may interleave across `await`s between steps; each entry is read from its slot and
-   * checked against the clock when reached. Yielded pairs are fresh arrays, the entries the
-   * stored objects (do not mutate them).
+   * checked against the clock when reached. The order is not the insertion order. Yielded pairs
+   * are fresh arrays, the entries the stored objects (do not mutate them).
    */
   *entries(): IterableIterator<[string, StoredEntry]> {
     for (const [key, slot] of this.engine.slotEntries()) {
@@ -328,10 +336,10 @@ export class LocalStore {
    * `budgetMs` of wall time (measured with `performance.now()`) is spent, or `maxItems` entries
    * are removed. The clock is checked every {@link SWEEP_CHUNK} items, so a call can overrun its
    * budget by the time of one chunk (well under a millisecond), plus what V8 spends inside one
-   * delete: a `Map` that shrinks to a quarter of its capacity is rehashed in one go (measured
-   * ~16 ms at 262,144 entries for the old store, which shrank two such maps on the same delete;
-   * the engine's policies keep typed arrays, so only its key `Map` shrinks now), as is a major
-   * GC. Returns at once when nothing is due, unless the expiry index is compacting: the
+   * delete: a `Map` that falls under a quarter of its capacity is rebuilt in one go (16-25 ms at
+   * a million keys with one `Map`; the engine's key index is split into
+   * {@link EXPIRING_INDEX_SHARDS} maps, so one rebuild copies at most a few thousand keys), or a
+   * GC pause. Returns at once when nothing is due, unless the expiry index is compacting: the
    * remaining budget then goes to that compaction.
    *
    * @param budgetMs time budget in ms
@@ -344,7 +352,7 @@ export class LocalStore {
     const start = performance.now();
     let removed = 0;
     while (removed < maxItems) {
-      const keys = this.expiry.popExpired(now, Math.min(SWEEP_CHUNK, maxItems - removed));
+      const keys = this.expiry.popExpired(now, Math.min(SWEEP_CHUNK, maxItems - removed), this.sweepKeys);
       for (let i = 0; i < keys.length; i++) {
         // Defensive: popExpired only returns keys whose entry holds the popped time.
         const slot = this.engine.slotOf(keys[i]!);

@@ -129,10 +129,12 @@ export class S3FifoPolicy implements SlotPolicy {
   readonly name = 's3-fifo' as const;
   private readonly small: SlotRing;
   private readonly main: SlotRing;
-  /** The queue each slot is in: NONE, SMALL or MAIN. */
-  private queue: Uint8Array;
-  /** The ring cell each queued slot was last written to. */
-  private cell: Int32Array;
+  /**
+   * Where each slot is: `cell * 4 + queue`, the ring cell it was last written to and its queue
+   * (NONE, SMALL or MAIN). One array, so that telling a live ring cell from a tombstone on the
+   * eviction path is one load.
+   */
+  private pos: Int32Array;
   private freq: Uint8Array;
   private hashes: Int32Array;
   private weights: Float64Array;
@@ -152,8 +154,7 @@ export class S3FifoPolicy implements SlotPolicy {
   constructor(capacity: number, slots: number, entryCapacity?: number) {
     this.small = new SlotRing(slots);
     this.main = new SlotRing(slots);
-    this.queue = new Uint8Array(slots);
-    this.cell = new Int32Array(slots);
+    this.pos = new Int32Array(slots);
     this.freq = new Uint8Array(slots);
     this.hashes = new Int32Array(slots);
     this.weights = new Float64Array(slots);
@@ -164,8 +165,7 @@ export class S3FifoPolicy implements SlotPolicy {
 
   grow(slots: number): void {
     if (slots <= this.freq.length) return;
-    this.queue = growUint8(this.queue, slots, NONE);
-    this.cell = growInt32(this.cell, slots, 0);
+    this.pos = growInt32(this.pos, slots, NONE);
     this.freq = growUint8(this.freq, slots, 0);
     this.hashes = growInt32(this.hashes, slots, 0);
     const w = new Float64Array(slots);
@@ -194,16 +194,16 @@ export class S3FifoPolicy implements SlotPolicy {
 
   onUpdate(slot: number, oldWeight: number, newWeight: number): void {
     this.weights[slot] = newWeight;
-    if (this.queue[slot] === SMALL) this.smallWeight += newWeight - oldWeight;
+    if ((this.pos[slot]! & 3) === SMALL) this.smallWeight += newWeight - oldWeight;
     this.onHit(slot);
   }
 
   onRemove(slot: number): void {
-    const q = this.queue[slot]!;
+    const q = this.pos[slot]! & 3;
     if (q === SMALL) this.smallWeight -= this.weights[slot]!;
     else if (q === MAIN) this.mainCount -= 1;
     // Its ring cell becomes a tombstone.
-    this.queue[slot] = NONE;
+    this.pos[slot] = NONE;
   }
 
   evict(): number {
@@ -215,7 +215,7 @@ export class S3FifoPolicy implements SlotPolicy {
   }
 
   clear(): void {
-    this.queue.fill(NONE);
+    this.pos.fill(NONE);
     this.small.clear();
     this.main.clear();
     this.ghost.clear();
@@ -225,7 +225,7 @@ export class S3FifoPolicy implements SlotPolicy {
 
   /** Which queue `slot` is in: 'small', 'main' or undefined (for tests). */
   queueOf(slot: number): 'small' | 'main' | undefined {
-    const q = this.queue[slot];
+    const q = (this.pos[slot] ?? NONE) & 3;
     return q === SMALL ? 'small' : q === MAIN ? 'main' : undefined;
   }
 
@@ -242,7 +242,7 @@ export class S3FifoPolicy implements SlotPolicy {
         this.push(this.main, MAIN, slot);
         this.mainCount += 1;
       } else {
-        this.queue[slot] = NONE;
+        this.pos[slot] = NONE;
         this.ghost.add(this.hashes[slot]!);
         return slot;
       }
@@ -259,7 +259,7 @@ export class S3FifoPolicy implements SlotPolicy {
         this.freq[slot] = f - 1;
         this.push(this.main, MAIN, slot);
       } else {
-        this.queue[slot] = NONE;
+        this.pos[slot] = NONE;
         this.mainCount -= 1;
         return slot;
       }
@@ -273,20 +273,18 @@ export class S3FifoPolicy implements SlotPolicy {
     ring.cells[i] = slot;
     ring.head = (i + 1) & ring.mask;
     ring.used += 1;
-    this.queue[slot] = q;
-    this.cell[slot] = i;
+    this.pos[slot] = (i << 2) | q;
   }
 
-  /** Takes the oldest live slot off `ring` (queue `q`), skipping tombstones; -1 when none. Leaves `queue[slot]` as it was. */
+  /** Takes the oldest live slot off `ring` (queue `q`), skipping tombstones; -1 when none. Leaves `pos[slot]` as it was. */
   private pop(ring: SlotRing, q: number): number {
-    const queue = this.queue;
-    const cell = this.cell;
+    const pos = this.pos;
     while (ring.used !== 0) {
       const i = ring.tail;
       const slot = ring.cells[i]!;
       ring.tail = (i + 1) & ring.mask;
       ring.used -= 1;
-      if (queue[slot] === q && cell[slot] === i) return slot;
+      if (pos[slot] === ((i << 2) | q)) return slot;
     }
     return -1;
   }
@@ -297,13 +295,13 @@ export class S3FifoPolicy implements SlotPolicy {
     const live: number[] = [];
     for (let k = 0, i = ring.tail; k < ring.used; k++, i = (i + 1) & ring.mask) {
       const slot = old[i]!;
-      if (this.queue[slot] === q && this.cell[slot] === i) live.push(slot);
+      if (this.pos[slot] === ((i << 2) | q)) live.push(slot);
     }
     const length = live.length * 2 >= old.length ? old.length * 2 : old.length;
     const cells = length === old.length ? old : new Int32Array(length);
     for (let k = 0; k < live.length; k++) {
       cells[k] = live[k]!;
-      this.cell[live[k]!] = k;
+      this.pos[live[k]!] = (k << 2) | q;
     }
     ring.cells = cells;
     ring.mask = length - 1;
