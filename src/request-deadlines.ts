@@ -5,8 +5,9 @@
  * request (which showed up in the profile of the request path).
  *
  * Requests with the same timeout expire in the order they were added, so each timeout keeps a
- * FIFO queue; a settled request is only marked, and skipped when it reaches the head. The timer
- * of a queue is armed for its head's deadline and re-armed after it fires.
+ * queue in insertion order (a doubly linked list: a settled request is unlinked at once, so memory
+ * stays proportional to the requests in flight). The timer of a queue is armed for its head's
+ * deadline and re-armed after it fires.
  *
  * Times are `Date.now()` ms (so test fake timers drive it). Timers are unref'd: pending deadlines
  * never keep a process alive on their own.
@@ -16,6 +17,10 @@
 export class Deadline {
   /** True once cancelled or expired; the expiry callback then never (again) runs. */
   done = false;
+  /** @internal neighbours in the queue of its timeout (a doubly linked list, in deadline order). */
+  prev: Deadline | undefined = undefined;
+  /** @internal */
+  next: Deadline | undefined = undefined;
 
   /** @internal */
   constructor(
@@ -23,59 +28,71 @@ export class Deadline {
     readonly at: number,
     /** @internal */
     readonly onExpire: () => void,
+    private readonly queue: DeadlineQueue,
   ) {}
 
-  /** Stops the deadline; idempotent. */
+  /** Stops the deadline and unlinks it (its memory goes at once); idempotent. */
   cancel(): void {
+    if (this.done) return;
     this.done = true;
+    this.queue.unlink(this);
   }
 }
 
-/** The queue of one timeout value. */
+/**
+ * The deadlines of one timeout value: a doubly linked list in deadline order (insertion order,
+ * since the timeout is the same), so cancelling is an O(1) unlink, and one timer armed for the
+ * head.
+ */
 class DeadlineQueue {
-  private items: Deadline[] = [];
-  private head = 0;
+  private head: Deadline | undefined = undefined;
+  private tail: Deadline | undefined = undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly onTimer: (queue: DeadlineQueue) => void) {}
 
   push(deadline: Deadline): void {
-    this.items.push(deadline);
+    if (this.tail === undefined) {
+      this.head = this.tail = deadline;
+    } else {
+      deadline.prev = this.tail;
+      this.tail.next = deadline;
+      this.tail = deadline;
+    }
     if (this.timer === undefined) this.arm(deadline.at);
   }
 
-  /** Runs every expired, unsettled deadline at the head; re-arms for the next one. */
+  unlink(deadline: Deadline): void {
+    const { prev, next } = deadline;
+    if (prev === undefined) this.head = next;
+    else prev.next = next;
+    if (next === undefined) this.tail = prev;
+    else next.prev = prev;
+    deadline.prev = deadline.next = undefined;
+    // The timer stays armed for the old head: it finds the queue as it is when it fires.
+  }
+
+  /** Runs every deadline due by `now`, in order; re-arms for the next one. */
   expire(now: number): void {
     this.timer = undefined;
-    const items = this.items;
-    let head = this.head;
-    while (head < items.length) {
-      const deadline = items[head]!;
-      if (!deadline.done) {
-        if (deadline.at > now) break;
-        deadline.done = true;
-        deadline.onExpire();
-      }
-      head++;
+    let deadline = this.head;
+    while (deadline !== undefined && deadline.at <= now) {
+      const next = deadline.next;
+      deadline.done = true;
+      deadline.prev = deadline.next = undefined;
+      this.head = next;
+      if (next === undefined) this.tail = undefined;
+      else next.prev = undefined;
+      deadline.onExpire();
+      deadline = this.head;
     }
-    if (head >= items.length) {
-      this.items = [];
-      this.head = 0;
-      return;
-    }
-    if (head > 1024 && head * 2 > items.length) {
-      this.items = items.slice(head);
-      head = 0;
-    }
-    this.head = head;
-    this.arm(this.items[head]!.at);
+    if (this.head !== undefined && this.timer === undefined) this.arm(this.head.at);
   }
 
   clear(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
-    this.items = [];
-    this.head = 0;
+    this.head = this.tail = undefined;
   }
 
   private arm(at: number): void {
@@ -84,7 +101,7 @@ class DeadlineQueue {
   }
 }
 
-/** A set of FIFO deadline queues, one per distinct timeout. */
+/** A set of deadline queues, one per distinct timeout. */
 export class RequestDeadlines {
   private readonly queues = new Map<number, DeadlineQueue>();
   private readonly onTimer = (queue: DeadlineQueue): void => queue.expire(Date.now());
@@ -95,12 +112,12 @@ export class RequestDeadlines {
    * @param onExpire runs once at the deadline unless the returned deadline was cancelled first
    */
   add(timeoutMs: number, onExpire: () => void): Deadline {
-    const deadline = new Deadline(Date.now() + timeoutMs, onExpire);
     let queue = this.queues.get(timeoutMs);
     if (queue === undefined) {
       queue = new DeadlineQueue(this.onTimer);
       this.queues.set(timeoutMs, queue);
     }
+    const deadline = new Deadline(Date.now() + timeoutMs, onExpire, queue);
     queue.push(deadline);
     return deadline;
   }

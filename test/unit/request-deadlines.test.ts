@@ -31,7 +31,7 @@ describe('RequestDeadlines', () => {
     expect(b.done).toBe(true);
   });
 
-  it('keeps up with many deadlines, compacting its queue, and clear() drops them all', () => {
+  it('keeps up with many deadlines, cancelled ones unlinked at once, and clear() drops them all', () => {
     const deadlines = new RequestDeadlines();
     let fired = 0;
     const live = [];
