@@ -86,6 +86,9 @@ const IDEMPOTENT: ReadonlySet<CacheOp['op']> = new Set(['get', 'ttl', 'set', 'de
 export class Coordinator {
   readonly stats: CoordinatorStats = { requests: 0, ownedOps: 0, forwarded: 0, fallbacks: 0, replicaReads: 0, readRepairs: 0, replicationFailures: 0, replicatedIn: 0 };
   private readonly locks = new KeyLock();
+  /** Entries waiting for the end of this event-loop turn, per replica id (see queueReplication). */
+  private readonly replicationQueues = new Map<string, Array<{ wire: WireEntry; settle: (ok: boolean) => void }>>();
+  private replicationFlushScheduled = false;
   private readonly now: () => number;
 
   constructor(
@@ -342,24 +345,59 @@ export class Coordinator {
       // Nothing required beyond the owner's copy (writeAcks 1): acknowledge now, replicate behind.
       if (required <= 0) resolve(0);
       for (const id of replicas) {
-        const link = this.components.link(id);
-        const sent = link ? link.request('replicate', { entries: [wire] }, this.config.peerRequestTimeoutMs) : Promise.reject(new LinkUnavailableError(id, false, 'is down'));
-        sent.then(
-          () => {
+        this.queueReplication(id, wire, (ok) => {
+          settled++;
+          if (ok) {
             acks++;
-            settled++;
-            done();
-          },
-          () => {
-            settled++;
+          } else {
             this.stats.replicationFailures++;
             this.components.hints?.add(id, key);
-            done();
-          },
-        );
+          }
+          done();
+        });
       }
     });
   }
+
+  /**
+   * Queues an entry for a replica. The entries queued for one replica during an event-loop turn
+   * leave as ONE `replicate` request at the end of the turn (the writes of every client socket
+   * read in that turn share it), and one acknowledgement settles them all: a replicated write
+   * costs a share of a frame, not a frame, a pending request and a deadline of its own.
+   */
+  private queueReplication(replicaId: string, wire: WireEntry, settle: (ok: boolean) => void): void {
+    let queue = this.replicationQueues.get(replicaId);
+    if (queue === undefined) {
+      queue = [];
+      this.replicationQueues.set(replicaId, queue);
+    }
+    queue.push({ wire, settle });
+    if (!this.replicationFlushScheduled) {
+      this.replicationFlushScheduled = true;
+      setImmediate(this.flushReplication);
+    }
+  }
+
+  private readonly flushReplication = (): void => {
+    this.replicationFlushScheduled = false;
+    for (const [replicaId, queue] of this.replicationQueues) {
+      const link = this.components.link(replicaId);
+      const sent = link
+        ? link.request('replicate', { entries: queue.map((item) => item.wire) }, this.config.peerRequestTimeoutMs)
+        : Promise.reject(new LinkUnavailableError(replicaId, false, 'is down'));
+      // Out now, not at the link's own end-of-turn flush (which may already have run this turn).
+      link?.flushNow();
+      sent.then(
+        () => {
+          for (const item of queue) item.settle(true);
+        },
+        () => {
+          for (const item of queue) item.settle(false);
+        },
+      );
+    }
+    this.replicationQueues.clear();
+  };
 }
 
 function parseInteger(json: string): number {

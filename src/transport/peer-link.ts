@@ -194,6 +194,11 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> {
     }
   }
 
+  /** Writes the frames queued so far at once instead of at the end of the turn. */
+  flushNow(): void {
+    this.flush();
+  }
+
   /** Queues a frame for the end of this event-loop turn (see the class comment). */
   private send(frame: PeerFrame): void {
     if (this.outbox.push(encodePeerFrame(frame)) === 1) setImmediate(this.flush);
