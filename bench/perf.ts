@@ -721,6 +721,16 @@ function targets(memory: MemoryFigures): TargetCheck[] {
   const ringClient = findRow('cluster-ring-client', 50, 16);
   const peerClient = findRow('peer-client', 50, 16);
   check('SET with --replicas 2 through the ring-aware CacheClient (straight to the primary, which replicates): CPU summed over the peers vs the same client on a single peer', cpuRatio(ringClient, peerClient, 'set'), t.replicatedSetVsSingle, x, `<= ${t.replicatedSetVsSingle}x`, cpuText(ringClient, peerClient, 'set'));
+  // Replication alone: raw frames straight to each key's primary (no forward, no client library) vs raw frames to one peer.
+  const ringRawSet = findRow('cluster-ring-raw', 50, 16);
+  check(
+    'SET with --replicas 2 sent as raw frames to each key\'s primary (replication alone): CPU summed over the peers vs the raw single-peer SET',
+    cpuRatio(ringRawSet, peer, 'set'),
+    t.replicatedSetVsSingle,
+    x,
+    `<= ${t.replicatedSetVsSingle}x`,
+    cpuText(ringRawSet, peer, 'set'),
+  );
   const ringGet = valid(ringClient, 'get');
   const forwardedShare = ringGet?.forwarded !== undefined ? ringGet.forwarded / ringGet.ops : undefined;
   check(
