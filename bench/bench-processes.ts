@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { progress, withTimeout } from './bench-run.js';
 
 /** The built `ringcache` CLI, the baselines' scripts (all in dist/). */
 export const CLI = fileURLToPath(new URL('../cli/ringcache.js', import.meta.url));
@@ -47,13 +48,26 @@ function isRunning(child: ChildProcess): boolean {
   return child.exitCode === null && child.signalCode === null;
 }
 
-/** Rejects after `ms` unless `promise` settles first. */
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: not done within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+
+/**
+ * Stops a benchmark cleanly on SIGINT/SIGTERM: calls `onSignal(signal)` (the run marks itself
+ * interrupted), logs that it stops `what`, runs `stop` and exits 130 (SIGINT) or 143 (SIGTERM).
+ * A second signal kills `processes` at once and exits 130.
+ */
+export function stopOnSignals(processes: ProcessGroup, stop: () => Promise<unknown>, what: string, onSignal: (signal: string) => void): void {
+  let stopping = false;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (stopping) {
+        processes.killNow();
+        process.exit(130);
+      }
+      stopping = true;
+      onSignal(signal);
+      progress(`${signal}: stopping ${what}`);
+      void stop().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+    });
+  }
 }
 
 /** Every child process a benchmark started; stops them on demand and on exit. */

@@ -71,3 +71,37 @@ export async function runSection<T>(
     return undefined;
   }
 }
+
+/** Resolves after `ms` milliseconds. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Rejects with `<what>: not done within <ms> ms` unless `promise` settles first.
+ * @param ms deadline in ms
+ */
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not done within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Runs a benchmark's `main` and sets the exit code from what it resolves with; when it throws,
+ * prints the stack, runs `cleanup` (stop the processes it started) and exits 1.
+ */
+export function runMain(main: () => Promise<number>, cleanup?: () => unknown): void {
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    async (error: unknown) => {
+      progress(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      await cleanup?.();
+      process.exitCode = 1;
+    },
+  );
+}

@@ -31,8 +31,8 @@ import { CacheClient, type MemberEvent, type MsetEntry } from '../src/client/cac
 import { defaultPeerConfig, suspicionTimeoutMs } from '../src/config.js';
 import { HashRing } from '../src/ring/hash-ring.js';
 import { hashKey } from '../src/ring/key-hash.js';
-import { ProcessGroup, startBareServer as spawnBareServer, startPeer as spawnPeer } from './bench-processes.js';
-import { benchStart, progress, runMeta, runSection } from './bench-run.js';
+import { ProcessGroup, startBareServer as spawnBareServer, stopOnSignals, startPeer as spawnPeer } from './bench-processes.js';
+import { benchStart, progress, runMain, runMeta, runSection, sleep, withTimeout } from './bench-run.js';
 
 // --- settings -------------------------------------------------------------------------------
 
@@ -74,9 +74,6 @@ const REPLICAS = DEFAULTS.replicas;
 
 
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 /** Polls `condition` until truthy; rejects with `what` after `deadlineMs` (bounded, like every loop here). */
 async function waitFor<T>(condition: () => T | Promise<T>, deadlineMs: number, what: string, intervalMs = 25): Promise<NonNullable<T>> {
@@ -98,14 +95,6 @@ async function waitFor<T>(condition: () => T | Promise<T>, deadlineMs: number, w
   }
 }
 
-/** Rejects after `ms` unless `promise` settles first. */
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
-}
 
 /** Nearest-rank percentile of an ascending array. */
 function percentile(sorted: readonly number[], p: number): number {
@@ -170,17 +159,9 @@ async function cleanup(): Promise<void> {
   await processes.stopAll();
 }
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (interrupted) {
-      processes.killNow();
-      process.exit(130);
-    }
-    interrupted = signal;
-    progress(`${signal}: stopping every peer and server started by this run`);
-    void cleanup().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
-  });
-}
+stopOnSignals(processes, cleanup, 'every peer and server started by this run', (signal) => {
+  interrupted = signal;
+});
 
 // --- peer processes -------------------------------------------------------------------------
 
@@ -1093,13 +1074,4 @@ async function main(): Promise<number> {
   return Object.keys(errors).length > 0 ? 1 : 0;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  async (error: unknown) => {
-    progress(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    await cleanup();
-    process.exitCode = 1;
-  },
-);
+runMain(main, () => cleanup());

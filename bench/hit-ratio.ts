@@ -45,7 +45,7 @@ import { LRUCache } from 'lru-cache';
 import { loadStoreUnderTest, type BenchStore, type StoreUnderTest } from './store-under-test.js';
 import { loadTrace, TRACES, tracesDir, type TraceSize } from './traces/trace-catalogue.js';
 import type { TraceKey } from './traces/trace-key.js';
-import { benchStart, progress, runMeta } from './bench-run.js';
+import { benchStart, progress, runMain, runMeta } from './bench-run.js';
 
 // --- settings -------------------------------------------------------------------------------
 
@@ -458,12 +458,4 @@ async function report(
   return 0;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    progress(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    process.exitCode = 1;
-  },
-);
+runMain(main);

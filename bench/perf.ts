@@ -38,8 +38,8 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { CacheClient } from '../src/client/cache-client.js';
 import { HashRing } from '../src/ring/hash-ring.js';
-import { HOST, ProcessGroup, startBareForwarder, startBareServer, startPeer, type PeerProcess } from './bench-processes.js';
-import { progress, runMeta, runSection } from './bench-run.js';
+import { HOST, ProcessGroup, stopOnSignals, startBareForwarder, startBareServer, startPeer, type PeerProcess } from './bench-processes.js';
+import { progress, runMain, runMeta, runSection, sleep, withTimeout } from './bench-run.js';
 import type { GeneratorCommand } from './load-generator-process.js';
 import { keyName, type ClientLoadOptions, type LoadKeys, type LoadResult, type LoadShape, type LoadTarget, type PreloadResult } from './load-generator.js';
 import { summarizeCpuProfile } from './cpu-profile-summary.js';
@@ -102,34 +102,15 @@ const RING_CLIENT_UNBATCHED_OPTIONS: ClientLoadOptions = { routing: 'ring', batc
 const processes = new ProcessGroup();
 let interrupted: string | undefined;
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (interrupted) {
-      processes.killNow();
-      process.exit(130);
-    }
-    interrupted = signal;
-    progress(`${signal}: stopping every server started by this run`);
-    void processes.stopAll().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
-  });
-}
+stopOnSignals(processes, () => processes.stopAll(), 'every server started by this run', (signal) => {
+  interrupted = signal;
+});
 
 function throwIfInterrupted(): void {
   if (interrupted) throw new Error(`interrupted by ${interrupted}`);
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
-/** Rejects after `ms` unless `promise` settles first. */
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: not done within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
-}
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -908,13 +889,4 @@ async function main(): Promise<number> {
   return Object.keys(errors).length > 0 ? 1 : 0;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  async (error: unknown) => {
-    progress(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    await processes.stopAll();
-    process.exitCode = 1;
-  },
-);
+runMain(main, () => processes.stopAll());

@@ -37,7 +37,7 @@ import WebSocket from 'ws';
 import { defaultPeerConfig } from '../src/config.js';
 import { LocalStore } from '../src/store/local-store.js';
 import { loadStoreUnderTest, type BenchStore, type StoreUnderTest } from './store-under-test.js';
-import { progress, runMeta, runSection } from './bench-run.js';
+import { progress, runMain, runMeta, runSection, sleep, withTimeout } from './bench-run.js';
 
 // --- settings -------------------------------------------------------------------------------
 
@@ -74,17 +74,7 @@ const MB = 1024 * 1024;
 
 
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
-}
 
 const gcFn = (globalThis as { gc?: () => void }).gc;
 
@@ -759,13 +749,4 @@ async function main(): Promise<number> {
   return Object.keys(errors).length > 0 ? 1 : 0;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  async (error: unknown) => {
-    progress(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    await stopPeer();
-    process.exitCode = 1;
-  },
-);
+runMain(main, () => stopPeer());

@@ -239,6 +239,18 @@ afterEach(async () => {
 
 // --- tests ------------------------------------------------------------------------------------
 
+
+/** A client connected to a stand-in peer that then drops it and refuses new connections. */
+async function connectThenRefuse(): Promise<{ peer: StandInPeer; client: CacheClient }> {
+  const peer = await startPeer();
+  const client = await connect(peer.url, { discoverPeers: false });
+  peer.accept = false;
+  const disconnected = nextEvent(client, 'disconnect');
+  peer.dropConnections();
+  await disconnected;
+  return { peer, client };
+}
+
 describe('CacheClient requests', () => {
   it('runs every op of the contract', async () => {
     const peer = await startPeer();
@@ -408,12 +420,7 @@ describe('CacheClient connection', () => {
   });
 
   it('holds requests issued while disconnected until the connection is back', async () => {
-    const peer = await startPeer();
-    const client = await connect(peer.url, { discoverPeers: false });
-    peer.accept = false;
-    const disconnected = nextEvent(client, 'disconnect');
-    peer.dropConnections();
-    await disconnected;
+    const { peer, client } = await connectThenRefuse();
     expect(client.status).toBe('reconnecting');
 
     const queued = client.set('k', 'queued', { timeoutMs: 10_000 });
@@ -661,12 +668,7 @@ describe('CacheClient batching', () => {
   });
 
   it('requests queued while disconnected go out as one batch on the next connection', async () => {
-    const peer = await startPeer();
-    const client = await connect(peer.url, { discoverPeers: false });
-    peer.accept = false;
-    const disconnected = nextEvent(client, 'disconnect');
-    peer.dropConnections();
-    await disconnected;
+    const { peer, client } = await connectThenRefuse();
     const queued = Promise.all(Array.from({ length: 5 }, (_, i) => client.set(`q${i}`, i, { timeoutMs: 10_000 })));
     const before = peer.frames.length;
     peer.accept = true;
