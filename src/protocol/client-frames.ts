@@ -60,7 +60,6 @@ export const MAX_BATCH_REQUESTS = 1024;
 
 /** Ops that carry no fields beyond id and op. */
 const BARE_OPS: ReadonlySet<string> = new Set(['ring', 'watch', 'unwatch', 'stats', 'ping', 'cluster-stats']);
-const KNOWN_OPS: ReadonlySet<string> = new Set(CLIENT_OPS);
 
 /** UTF-8 byte length of a string, without allocating. */
 export function utf8Length(text: string): number {
@@ -155,10 +154,8 @@ export function parseClientRequest(frame: unknown, limits: RequestLimits): Parse
     return { ok: false, id: null, error: new CacheError('BAD_REQUEST', 'frame must be a JSON object') };
   }
   const raw = frame as Record<string, unknown>;
-  const id = raw.id;
-  if (typeof id !== 'string' && !(typeof id === 'number' && Number.isFinite(id))) {
-    return { ok: false, id: null, error: new CacheError('BAD_REQUEST', 'id must be a string or a number') };
-  }
+  const id = readableId(raw);
+  if (id === null) return { ok: false, id: null, error: new CacheError('BAD_REQUEST', 'id must be a string or a number') };
   const op = raw.op;
   if (typeof op !== 'string') return { ok: false, id, error: new CacheError('BAD_REQUEST', 'op must be a string') };
   try {
@@ -236,7 +233,7 @@ function toRequest(id: RequestId, op: string, data: Record<string, unknown>, lim
     }
     default:
       if (BARE_OPS.has(op)) return { id, op: op as 'ring' };
-      throw new CacheError(KNOWN_OPS.has(op) ? 'BAD_REQUEST' : 'UNKNOWN_OP', `unknown op ${JSON.stringify(op.slice(0, 64))}`);
+      throw new CacheError('UNKNOWN_OP', `unknown op ${JSON.stringify(op.slice(0, 64))}`);
   }
 }
 

@@ -126,10 +126,7 @@ export class Coordinator {
     const self = this.components.selfId;
     // Our ring may disagree with the forwarder's while membership news spreads: within the hop
     // budget, route by our own ring (which may execute here, as owner or acting owner).
-    if (body.acting || hops >= MAX_HOPS) {
-      const prefs = ring.preferenceList(op.key);
-      return this.executeAsOwner(op, prefs.length > 0 ? prefs : [self]);
-    }
+    if (body.acting || hops >= MAX_HOPS) return this.executeAsOwner(op, this.prefsOf(op.key));
     const primary = ring.primary(op.key);
     if (primary === undefined) return this.executeAsOwner(op, [self]);
     if (primary === self) return this.executeAsOwner(op, undefined);
@@ -320,7 +317,7 @@ export class Coordinator {
       if (this.components.ring().replicas <= 1) return undefined;
       prefs = this.prefsOf(key);
     }
-    const others = prefs.length === 1 && prefs[0] === self ? [] : prefs.filter((id) => id !== self);
+    const others = prefs.filter((id) => id !== self);
     if (others.length === 0) return undefined;
     const required =
       this.config.writeAcks === 0

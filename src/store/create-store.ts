@@ -66,9 +66,12 @@ export interface StoreOptions {
   /** Longest slice of the active expiry, in ms. A positive number. Default {@link DEFAULT_SWEEP_BUDGET_MS}. */
   sweepBudgetMs?: number;
   /**
-   * Number of `Map`s the key index is split into (see {@link SlotStoreOptions.indexShards}).
-   * Default 1, or {@link EXPIRING_INDEX_SHARDS} when `sweepIntervalMs` is given: a sweep that
-   * removes most of a large store must not make V8 rebuild one huge `Map` in one go.
+   * Number of `Map`s the key index is split into, by key hash: a power of two from 1 to 1024.
+   * Default 1, or {@link EXPIRING_INDEX_SHARDS} when `sweepIntervalMs` is given. Splitting bounds
+   * the pause of one delete: V8 rebuilds a `Map` in one go when deletes leave it under a quarter
+   * full, which at a million keys took 16-25 ms, so a store that may lose most of a large
+   * population at once (a mass expiry) should split its index (LocalStore uses
+   * {@link EXPIRING_INDEX_SHARDS}). The price is a key hash per lookup.
    */
   indexShards?: number;
 }
@@ -214,29 +217,12 @@ export function createPolicy(name: EvictionPolicyName, capacity: number, slots: 
   }
 }
 
-/** Options of the engine, {@link SlotStore}. */
-export interface SlotStoreOptions {
-  policy?: EvictionPolicyName;
-  maxEntries?: number;
-  maxBytes?: number;
-  now?: () => number;
-  /** See {@link StoreOptions.sweepIntervalMs}. */
-  sweepIntervalMs?: number;
-  /** See {@link StoreOptions.sweepBudgetMs}. */
-  sweepBudgetMs?: number;
-  /**
-   * Number of `Map`s the key index is split into, by key hash: 1 (default) or a power of two up
-   * to 1024. Splitting bounds the pause of one delete: V8 rebuilds a `Map` in one go when
-   * deletes leave it under a quarter full, which at a million keys took 16-25 ms, so a store
-   * that may lose most of a large population at once (a mass expiry) should split its index
-   * (LocalStore uses {@link EXPIRING_INDEX_SHARDS}). The price is a key hash per lookup.
-   */
-  indexShards?: number;
-}
+/** Options of the engine, {@link SlotStore}: those of {@link createStore}, the same defaults. */
+export type SlotStoreOptions = StoreOptions;
 
 /**
  * The index split a store whose entries may expire en masse uses (see
- * {@link SlotStoreOptions.indexShards}): with 64 maps, emptying a million-key store never rebuilds
+ * {@link StoreOptions.indexShards}): with 64 maps, emptying a million-key store never rebuilds
  * a map of more than about 4,000 live keys at a time.
  */
 export const EXPIRING_INDEX_SHARDS = 64;
@@ -254,7 +240,7 @@ export class SlotStore<V = unknown> implements Store<V> {
   onEvict: ((key: StoreKey, value: V, expiresAt: number) => void) | undefined = undefined;
   /** Key -> slot: the whole index, or its first shard when it is split. */
   private readonly map = new Map<StoreKey, number>();
-  /** The index's shards when split (`map` is the first), else null; see {@link SlotStoreOptions.indexShards}. */
+  /** The index's shards when split (`map` is the first), else null; see {@link StoreOptions.indexShards}. */
   private readonly shards: Map<StoreKey, number>[] | null;
   private readonly shardMask: number;
   /** Entries held (the sum of the shards' sizes). */
