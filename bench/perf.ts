@@ -37,6 +37,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { CacheClient } from '../src/client/cache-client.js';
+import type { StallFigures } from '../src/event-loop-stalls.js';
 import { HashRing } from '../src/ring/hash-ring.js';
 import { HOST, ProcessGroup, stopOnSignals, startBareForwarder, startBareServer, startPeer, type PeerProcess } from './bench-processes.js';
 import { progress, runMain, runMeta, runSection, sleep, withTimeout } from './bench-run.js';
@@ -247,6 +248,8 @@ interface LoopDelay {
   maxAfterPreloadMs: number;
   /** Where the longest stall happened: 'preload' (startup included) or 'load phases'. */
   longestStallIn: 'preload' | 'load phases';
+  /** `stats.process.stalls` (since the peer joined): the longest stall split by the main thread's schedstat; absent from an older peer. */
+  stalls?: StallFigures;
 }
 
 
@@ -411,7 +414,9 @@ async function recordLoopDelays(deployment: string, peers: readonly PeerProcess[
     }
     const maxMs = statAt(stats, 'process', 'eventLoopDelayMs', 'max');
     const maxAfterPreloadMs = maxAfterPreload[i]!;
+    const stalls = (stats as { process?: { stalls?: StallFigures } }).process?.stalls;
     loopDelays.push({
+      stalls,
       deployment,
       peer: peers[i]!.id,
       p50Ms: statAt(stats, 'process', 'eventLoopDelayMs', 'p50'),
@@ -762,6 +767,19 @@ function targets(memory: MemoryFigures): TargetCheck[] {
     `<= ${t.loopStallMs} ms`,
     worst ? ` (worst: ${worst.deployment} ${worst.peer}, during the ${worst.longestStallIn}; p99 over all peers ${Math.max(...loopDelays.map((l) => l.p99Ms)).toFixed(1)} ms)` : '',
   );
+  const withStalls = loopDelays.filter((l) => l.stalls?.maxOnCpuMs != null);
+  if (withStalls.length > 0) {
+    const worstOwn = withStalls.reduce((a, b) => (b.stalls!.maxOnCpuMs! > a.stalls!.maxOnCpuMs! ? b : a));
+    const waited = Math.max(...withStalls.map((l) => l.stalls!.longest?.waitingForCpuMs ?? 0));
+    check(
+      "Event-loop stalls, the peer's own part: the largest on-CPU share of any stall since the peers joined (schedstat split; the rest of a stall is waiting for a CPU or blocked)",
+      worstOwn.stalls!.maxOnCpuMs!,
+      t.loopStallMs,
+      (v) => `${v.toFixed(1)} ms`,
+      `<= ${t.loopStallMs} ms`,
+      ` (worst: ${worstOwn.deployment} ${worstOwn.peer}; ${withStalls.reduce((n, l) => n + l.stalls!.over10msOnCpu, 0)} stalls over 10 ms on the CPU alone, ${withStalls.reduce((n, l) => n + l.stalls!.over10ms, 0)} over 10 ms in all; up to ${waited.toFixed(1)} ms of a longest stall spent waiting for a CPU)`,
+    );
+  }
   if (memory.peer && memory.redis) {
     checks.push({
       target: `Memory: bytes per entry of one peer holding ${fmt.int(memory.entries)} entries (heapUsed delta) vs Redis used_memory delta (reported, no target)`,
@@ -791,9 +809,13 @@ function memoryTable(memory: MemoryFigures): string {
 
 function loopTable(): string {
   return [
-    '| Event-loop delay since the peer started | peer | p50 ms | p99 ms | max ms (longest stall) | max right after the preload ms | longest stall during |',
-    '|---|---|---|---|---|---|---|',
-    ...loopDelays.map((l) => `| ${l.deployment} | ${l.peer} | ${l.p50Ms} | ${l.p99Ms} | ${l.maxMs} | ${l.maxAfterPreloadMs} | ${l.longestStallIn} |`),
+    '| Event-loop delay since the peer started | peer | p50 ms | p99 ms | max ms (longest stall) | max right after the preload ms | longest stall during | stalls > 10 ms (on CPU alone) | longest stall since the join: on CPU / waiting for a CPU / blocked ms | largest on-CPU part of a stall ms |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+    ...loopDelays.map((l) => {
+      const st = l.stalls;
+      const longest = st?.longest ? `${st.longest.delayMs}: ${st.longest.onCpuMs ?? '-'} / ${st.longest.waitingForCpuMs ?? '-'} / ${st.longest.blockedMs ?? '-'}` : '-';
+      return `| ${l.deployment} | ${l.peer} | ${l.p50Ms} | ${l.p99Ms} | ${l.maxMs} | ${l.maxAfterPreloadMs} | ${l.longestStallIn} | ${st ? `${st.over10ms} (${st.over10msOnCpu})` : '-'} | ${longest} | ${st?.maxOnCpuMs ?? '-'} |`;
+    }),
   ].join('\n');
 }
 

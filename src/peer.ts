@@ -39,9 +39,11 @@ import { Rebalancer } from './replication/rebalancer.js';
 import { HashRing } from './ring/hash-ring.js';
 import type { RingView } from './ring/ring-view.js';
 import { describeRing } from './ring/ring-view.js';
+import { EventLoopStallMonitor } from './event-loop-stalls.js';
 import { RequestDeadlines } from './request-deadlines.js';
 import type { ClientSessionHost, ClientTraffic } from './server/client-session.js';
 import { ClientSession } from './server/client-session.js';
+import { TurnBudget } from './server/turn-budget.js';
 import { LocalStore } from './store/local-store.js';
 import { backoffDelayMs, LinkManager, PEER_PATH } from './transport/link-manager.js';
 import type { PeerLink } from './transport/peer-link.js';
@@ -95,12 +97,14 @@ export class Peer extends EventEmitter<PeerEvents> {
   private readonly stopController = new AbortController();
   /** Event-loop delay since start (perf_hooks, 10 ms resolution sampling timer), reported in stats. */
   /** Client frames and requests received, over all sessions (stats `clientTraffic`). */
-  private readonly clientTraffic: ClientTraffic = { frames: 0, requests: 0 };
+  private readonly clientTraffic: ClientTraffic = { frames: 0, requests: 0, deferrals: 0 };
   /** Deadlines of client requests that did not complete synchronously. */
   private readonly clientDeadlines = new RequestDeadlines();
   /** What every client session gets from this peer. */
   private sessionHost!: ClientSessionHost;
   private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
+  /** Stalls of the event loop and where their time went (own work, waiting for a CPU, blocked). */
+  private readonly stalls = new EventLoopStallMonitor();
 
   private constructor(config: Readonly<PeerConfig>, logger: Logger) {
     super();
@@ -133,6 +137,8 @@ export class Peer extends EventEmitter<PeerEvents> {
       await peer.listen();
       peer.wire();
       await peer.join(options.joinTimeoutMs);
+      // From here on: startup (module compilation, the first ring) is not a stall of the service.
+      peer.stalls.start();
       return peer;
     } catch (error) {
       await peer.stop();
@@ -183,7 +189,7 @@ export class Peer extends EventEmitter<PeerEvents> {
       links: this.links.connectedIds().length,
       clients: this.clients.size,
       clientTraffic: { ...this.clientTraffic },
-      process: processFigures(this.loopDelay),
+      process: processFigures(this.loopDelay, this.stalls),
     };
   }
 
@@ -259,6 +265,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.stopController.abort();
     if (this.housekeepingTimer) clearInterval(this.housekeepingTimer);
     this.loopDelay.disable();
+    this.stalls.close();
     this.clientDeadlines.clear();
     this.detector?.stop();
     await this.rebalancer?.stop();
@@ -321,6 +328,7 @@ export class Peer extends EventEmitter<PeerEvents> {
       requestTimeoutMs: this.config.requestTimeoutMs,
       maxInFlight: this.config.maxInFlightPerClient,
       maxBatch: this.config.maxBatchRequests,
+      turnBudget: new TurnBudget(this.config.turnBudgetMs),
       deadlines: this.clientDeadlines,
       traffic: this.clientTraffic,
       coordinator: this.coordinator,
@@ -582,9 +590,10 @@ const LOOP_DELAY_RESOLUTION_MS = 10;
  * and RSS (bytes), and event-loop delay since the peer started (ms: p50, p99, max). The delay is
  * measured by perf_hooks.monitorEventLoopDelay, whose samples are the intervals between ticks of
  * a {@link LOOP_DELAY_RESOLUTION_MS} timer; the sampling interval is subtracted, so an idle loop
- * reads about 0 and a stall of d ms reads about d.
+ * reads about 0 and a stall of d ms reads about d. `stalls` splits the stalls into the main
+ * thread's own work, waiting for a CPU and blocked time ({@link EventLoopStallMonitor}).
  */
-function processFigures(loopDelay: IntervalHistogram): Record<string, unknown> {
+function processFigures(loopDelay: IntervalHistogram, stalls: EventLoopStallMonitor): Record<string, unknown> {
   const cpu = process.cpuUsage();
   const memory = process.memoryUsage();
   const ms = (ns: number): number => Math.max(0, Math.round(ns / 1e4 - LOOP_DELAY_RESOLUTION_MS * 100) / 100);
@@ -594,5 +603,6 @@ function processFigures(loopDelay: IntervalHistogram): Record<string, unknown> {
     rssBytes: memory.rss,
     heapUsedBytes: memory.heapUsed,
     eventLoopDelayMs: { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max) },
+    stalls: stalls.figures(),
   };
 }

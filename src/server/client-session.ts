@@ -8,7 +8,8 @@
  * `maxFrameBytes` is refused by ws itself, which closes the socket with 1009. A client with more
  * than `maxInFlight` requests unanswered is not read until half of them are answered, and a socket
  * that delivered {@link REQUESTS_PER_TURN} requests in one event-loop turn is not read again before
- * the next turn.
+ * the next turn. Requests run for at most `turnBudgetMs` per turn across the peer's sessions;
+ * frames already read beyond that (and the rest of a long batch) wait for the next turn.
  */
 import type { Duplex } from 'node:stream';
 import type WebSocket from 'ws';
@@ -19,6 +20,7 @@ import type { OpResult } from '../protocol/peer-frames.js';
 import type { Coordinator } from '../replication/coordinator.js';
 import type { PeerEventSource } from '../peer-events.js';
 import type { RequestDeadlines } from '../request-deadlines.js';
+import type { TurnBudget } from './turn-budget.js';
 import type { RingView } from '../ring/ring-view.js';
 import type { MemberChange } from '../membership/member-list.js';
 import type { RebalanceReport } from '../replication/rebalancer.js';
@@ -42,6 +44,8 @@ export interface ClientSessionHost {
   maxInFlight: number;
   /** Most requests in one batch frame (PeerConfig.maxBatchRequests). */
   maxBatch: number;
+  /** The time client requests may take per event-loop turn, shared by the peer's sessions. */
+  turnBudget: TurnBudget;
   /** Where the deadlines of requests that did not complete synchronously are kept. */
   deadlines: RequestDeadlines;
   /** Client frames and the requests in them, counted for every session of the peer. */
@@ -60,9 +64,22 @@ export interface ClientTraffic {
   frames: number;
   /** Requests received (each element of a batch frame counts). */
   requests: number;
+  /** Times a frame, or the rest of a batch, waited for a later turn because the turn's budget ran out. */
+  deferrals: number;
 }
 
 type Reply = string | Promise<string>;
+
+/** A batch frame being run: its requests, the replies so far, the next request to run, replies still awaited. */
+interface BatchInProgress {
+  raws: unknown[];
+  parts: string[];
+  next: number;
+  pending: number;
+}
+
+/** A batch checks the turn's budget before every this many requests (a power of two). */
+const BATCH_BUDGET_CHECK_EVERY = 16;
 
 /**
  * Serves one client socket until it closes.
@@ -89,6 +106,9 @@ export class ClientSession {
     this.send(encodeEvent('rebalance', { peer: this.host.selfId, phase: 'done', report }));
   };
 
+  /** Frames read but not yet run (the turn's budget ran out), oldest first; a partly run batch goes first. */
+  private readonly backlog: (string | BatchInProgress)[] = [];
+  private drainScheduled = false;
   private corked = false;
   /** Requests received in the current event-loop turn; reset by `nextTurn`. */
   private turnRequests = 0;
@@ -123,9 +143,16 @@ export class ClientSession {
   }
 
   private onFrame(data: WebSocket.RawData): void {
-    const traffic = this.host.traffic;
-    traffic.frames++;
+    this.host.traffic.frames++;
     const text = Array.isArray(data) ? Buffer.concat(data).toString() : data.toString();
+    // Frames already read when the turn's budget ran out (ws delivers a whole TCP read at once,
+    // even to a paused socket) wait, in order, for the next turn.
+    if (this.backlog.length > 0 || this.host.turnBudget.exhausted()) this.defer(text);
+    else this.runFrame(text);
+  }
+
+  private runFrame(text: string): void {
+    const traffic = this.host.traffic;
     const decoded = decodeClientFrame(text, this.host.maxBatch);
     if (decoded.kind === 'error') {
       this.send(encodeErrorReply(null, decoded.error.toWire()));
@@ -153,31 +180,81 @@ export class ClientSession {
     }
     // A batch frame: one reply frame, the replies in request order, once all are done.
     const raws = decoded.raws;
+    traffic.requests += raws.length;
+    this.admit(raws.length);
+    this.continueBatch({ raws, parts: new Array<string>(raws.length), next: 0, pending: 0 });
+  }
+
+  /**
+   * Runs the requests of a batch from `batch.next` on; when the turn's budget runs out first, the
+   * batch goes back to the front of the backlog and the rest runs next turn.
+   */
+  private continueBatch(batch: BatchInProgress): void {
+    const { raws, parts } = batch;
     const count = raws.length;
-    traffic.requests += count;
-    this.admit(count);
-    const parts = new Array<string>(count);
-    let pending = 0;
-    const finish = (): void => {
-      this.send(`[${parts.join(',')}]`);
-      this.settled(count);
-    };
-    for (let i = 0; i < count; i++) {
+    const budget = this.host.turnBudget;
+    let i = batch.next;
+    for (; i < count; i++) {
+      // The clock is read every BATCH_BUDGET_CHECK_EVERY requests.
+      if (i > batch.next && (i & (BATCH_BUDGET_CHECK_EVERY - 1)) === 0 && budget.exhausted()) {
+        batch.next = i;
+        this.defer(batch, true);
+        return;
+      }
       const reply = this.answer(raws[i]);
       if (typeof reply === 'string') {
         parts[i] = reply;
       } else {
-        pending++;
+        const index = i;
+        batch.pending++;
         void reply.then((replyText) => {
-          parts[i] = replyText;
-          if (--pending === 0) finish();
+          parts[index] = replyText;
+          if (--batch.pending === 0 && batch.next === count) this.finishBatch(batch);
         });
       }
     }
-    if (pending === 0) finish();
+    batch.next = count;
+    if (batch.pending === 0) this.finishBatch(batch);
   }
 
-  /** Counts `count` new requests in flight; stops reading the socket at the limit. */
+  private finishBatch(batch: BatchInProgress): void {
+    this.send(`[${batch.parts.join(',')}]`);
+    this.settled(batch.raws.length);
+  }
+
+  /** Puts a frame (or the rest of a batch, at the front) on the backlog; the socket is not read until it is empty. */
+  private defer(item: string | BatchInProgress, first = false): void {
+    this.host.traffic.deferrals++;
+    if (first) this.backlog.unshift(item);
+    else this.backlog.push(item);
+    if (!this.socket.isPaused) this.socket.pause();
+    if (!this.drainScheduled) {
+      this.drainScheduled = true;
+      setImmediate(this.drain);
+    }
+  }
+
+  /** Runs the backlog while the turn's budget lasts; what is left waits for the next turn. */
+  private readonly drain = (): void => {
+    this.drainScheduled = false;
+    if (this.socket.readyState !== 1) {
+      this.backlog.length = 0;
+      return;
+    }
+    const budget = this.host.turnBudget;
+    while (this.backlog.length > 0) {
+      if (budget.exhausted()) {
+        this.drainScheduled = true;
+        setImmediate(this.drain);
+        return;
+      }
+      const item = this.backlog.shift()!;
+      if (typeof item === 'string') this.runFrame(item);
+      else this.continueBatch(item);
+    }
+    this.maybeResume();
+  };
+
   /** Counts `count` new requests in flight; stops reading the socket at the limits. */
   private admit(count: number): void {
     this.inFlight += count;
@@ -203,7 +280,7 @@ export class ClientSession {
   }
 
   private maybeResume(): void {
-    if (this.socket.isPaused && !this.yielding && this.inFlight <= this.host.maxInFlight / 2 && this.socket.bufferedAmount < REPLY_BUFFER_HIGH_WATER) {
+    if (this.socket.isPaused && !this.yielding && this.backlog.length === 0 && this.inFlight <= this.host.maxInFlight / 2 && this.socket.bufferedAmount < REPLY_BUFFER_HIGH_WATER) {
       this.socket.resume();
     }
   }

@@ -1,0 +1,66 @@
+/**
+ * The per-turn budget of client work (`turnBudgetMs`) on an in-process peer over real sockets: a
+ * flood of large batch frames runs over many turns (the peer reports deferrals), every batch is
+ * still answered whole and in order, and another client's ping is answered while the flood is
+ * still running instead of after it.
+ */
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testPeerConfig } from '../../src/config.js';
+import { Peer } from '../../src/peer.js';
+import { waitFor } from '../support/wait-for.js';
+
+const BATCHES = 20;
+const PER_BATCH = 1000;
+
+function open(url: string): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url);
+    socket.once('open', () => resolve(socket));
+    socket.once('error', reject);
+  });
+}
+
+describe('turn budget', () => {
+  let peer: Peer;
+  const sockets: WebSocket[] = [];
+
+  beforeAll(async () => {
+    peer = await Peer.start({ id: 'tb', turnBudgetMs: 1 }, { base: testPeerConfig() });
+  });
+
+  afterAll(async () => {
+    for (const socket of sockets) socket.close();
+    await peer.stop();
+  });
+
+  it('runs a flood of batches over many turns, answers each whole and in order, and serves a ping meanwhile', async () => {
+    const flood = await open(peer.advertisedUrl);
+    const other = await open(peer.advertisedUrl);
+    sockets.push(flood, other);
+    const events: string[] = [];
+    const replies: unknown[][] = [];
+    flood.on('message', (data) => {
+      replies.push(JSON.parse(data.toString()) as unknown[]);
+      events.push(`batch ${replies.length}`);
+    });
+    other.on('message', () => events.push('ping'));
+
+    for (let b = 0; b < BATCHES; b++) {
+      flood.send(JSON.stringify(Array.from({ length: PER_BATCH }, (_, i) => ({ id: b * PER_BATCH + i, op: 'set', key: `tb-${b}-${i}`, value: i }))));
+    }
+    other.send(JSON.stringify({ id: 'p', op: 'ping' }));
+
+    await waitFor(() => replies.length === BATCHES && events.includes('ping'), 30_000, 'every batch reply and the ping');
+    for (const [b, reply] of replies.entries()) {
+      expect(reply).toHaveLength(PER_BATCH);
+      expect(reply.every((r, i) => (r as { id: number; ok: boolean }).id === b * PER_BATCH + i && (r as { ok: boolean }).ok)).toBe(true);
+    }
+    expect(peer.store.peek(`tb-${BATCHES - 1}-${PER_BATCH - 1}`)).toBeDefined();
+    const traffic = peer.stats().clientTraffic as { requests: number; deferrals: number };
+    expect(traffic.requests).toBe(BATCHES * PER_BATCH + 1);
+    expect(traffic.deferrals).toBeGreaterThan(0);
+    // The ping did not wait for the whole flood.
+    expect(events.indexOf('ping')).toBeLessThan(events.length - 1);
+  });
+});
