@@ -67,9 +67,9 @@ export interface PeerConfig {
   /** Most requests one batch frame (a JSON array of requests) may carry; a longer one is refused with TOO_LARGE. Default 1024. */
   maxBatchRequests: number;
   /**
-   * Time the client sessions may spend running requests in one event-loop turn; frames read
-   * beyond it wait for the next turn (the sockets are paused meanwhile), so a burst of large
-   * batches cannot stall timers, probes and other sockets. Default 2 ms.
+   * Time the client sessions and peer links may spend running requests in one event-loop turn;
+   * frames already read beyond it wait for the next turn (their sockets are paused meanwhile), so
+   * a burst of large batches cannot stall timers, probes and other sockets. Default 2 ms.
    */
   turnBudgetMs: number;
   /** Deadline of a client request at the peer that received it, forwarding included. Default 5000 ms. */
@@ -245,7 +245,7 @@ export const PEER_OPTIONS: readonly OptionSpec[] = [
   option('maxFrameBytes', 'max-frame-bytes', 'bytes', 'largest WebSocket frame (bytes)'),
   option('maxInFlightPerClient', 'max-in-flight-per-client', 'integer', 'unanswered requests per client socket before it is no longer read'),
   option('maxBatchRequests', 'max-batch-requests', 'integer', 'most requests in one batch frame'),
-  option('turnBudgetMs', 'turn-budget', 'ms', 'time client requests may run in one event-loop turn before the rest waits for the next (ms)'),
+  option('turnBudgetMs', 'turn-budget', 'ms', 'time requests may run in one event-loop turn before the rest waits for the next (ms)'),
   option('requestTimeoutMs', 'request-timeout', 'ms', 'deadline of a client request (ms)'),
   option('peerRequestTimeoutMs', 'peer-request-timeout', 'ms', 'deadline of one peer-link request (ms)'),
   option('probeIntervalMs', 'probe-interval', 'ms', 'SWIM probe period (ms)'),

@@ -43,7 +43,7 @@ import { EventLoopStallMonitor } from './event-loop-stalls.js';
 import { RequestDeadlines } from './request-deadlines.js';
 import type { ClientSessionHost, ClientTraffic } from './server/client-session.js';
 import { ClientSession } from './server/client-session.js';
-import { TurnBudget } from './server/turn-budget.js';
+import { TurnBudget } from './turn-budget.js';
 import { LocalStore } from './store/local-store.js';
 import { backoffDelayMs, LinkManager, PEER_PATH } from './transport/link-manager.js';
 import type { PeerLink } from './transport/peer-link.js';
@@ -103,6 +103,8 @@ export class Peer extends EventEmitter<PeerEvents> {
   /** What every client session gets from this peer. */
   private sessionHost!: ClientSessionHost;
   private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
+  /** Work budget of one event-loop turn, shared by the client sessions and the peer links (set in wire()). */
+  private turnBudget!: TurnBudget;
   /** Stalls of the event loop and where their time went (own work, waiting for a CPU, blocked). */
   private readonly stalls = new EventLoopStallMonitor();
 
@@ -298,6 +300,7 @@ export class Peer extends EventEmitter<PeerEvents> {
   private wire(): void {
     const self: MemberRecord = { id: this.id, url: this.url, state: 'alive', incarnation: 0, generation: this.startedAt };
     this.members = new MemberList(self, { retentionMs: this.config.deadMemberRetentionMs });
+    this.turnBudget = new TurnBudget(this.config.turnBudgetMs);
     this.links = new LinkManager(
       {
         self: () => this.members.self,
@@ -313,6 +316,7 @@ export class Peer extends EventEmitter<PeerEvents> {
           for (const record of records) this.members.apply(record);
         },
         piggyback: () => this.gossip.take(PIGGYBACK_MAX, this.members.size),
+        turnBudget: this.turnBudget,
         logger: this.logger,
       },
       this.config,
@@ -328,7 +332,7 @@ export class Peer extends EventEmitter<PeerEvents> {
       requestTimeoutMs: this.config.requestTimeoutMs,
       maxInFlight: this.config.maxInFlightPerClient,
       maxBatch: this.config.maxBatchRequests,
-      turnBudget: new TurnBudget(this.config.turnBudgetMs),
+      turnBudget: this.turnBudget,
       deadlines: this.clientDeadlines,
       traffic: this.clientTraffic,
       coordinator: this.coordinator,

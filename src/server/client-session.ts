@@ -20,7 +20,7 @@ import type { OpResult } from '../protocol/peer-frames.js';
 import type { Coordinator } from '../replication/coordinator.js';
 import type { PeerEventSource } from '../peer-events.js';
 import type { RequestDeadlines } from '../request-deadlines.js';
-import type { TurnBudget } from './turn-budget.js';
+import type { TurnBudget } from '../turn-budget.js';
 import type { RingView } from '../ring/ring-view.js';
 import type { MemberChange } from '../membership/member-list.js';
 import type { RebalanceReport } from '../replication/rebalancer.js';

@@ -25,6 +25,7 @@ import type { PeerFrame, Placement } from '../protocol/peer-frames.js';
 import { encodePeerFrame, parsePeerFrame } from '../protocol/peer-frames.js';
 import type { PeerRequestHandler } from './peer-link.js';
 import { PeerLink } from './peer-link.js';
+import type { TurnBudget } from '../turn-budget.js';
 
 /** WebSocket close codes used on peer links. */
 export const LINK_CLOSE_CODES = {
@@ -54,6 +55,8 @@ export interface LinkManagerComponents {
   handler: PeerRequestHandler;
   onGossip: (records: MemberRecord[], link: PeerLink) => void;
   piggyback: () => MemberRecord[] | undefined;
+  /** The per-turn work budget shared with the client sessions (see {@link PeerLinkOptions.turnBudget}). */
+  turnBudget?: TurnBudget;
   logger: Logger;
 }
 
@@ -342,6 +345,7 @@ export class LinkManager extends EventEmitter<LinkManagerEvents> {
       handler: this.components.handler,
       onGossip: this.components.onGossip,
       piggyback: this.components.piggyback,
+      turnBudget: this.components.turnBudget,
     });
     const existing = this.links.get(remote.id);
     let keep = link;

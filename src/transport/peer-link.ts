@@ -13,7 +13,9 @@
  * paid once per turn instead of once per request. (A `process.nextTick` flush would run after
  * each client socket's read and batch only that socket's requests: measured, forwarded GETs cost
  * 1.33x and replicated SETs 1.28x the CPU of the setImmediate flush.) Deadlines are
- * kept in FIFO queues ({@link RequestDeadlines}), not one timer per request.
+ * kept in FIFO queues ({@link RequestDeadlines}), not one timer per request. Incoming frames run
+ * within the peer's per-turn work budget ({@link TurnBudget}); the rest of a long message waits,
+ * in order and with the socket paused, for the next turn.
  */
 import { EventEmitter } from 'eventemitter3';
 import type WebSocket from 'ws';
@@ -23,6 +25,7 @@ import type { PeerFrame, PeerOpName, PeerOps } from '../protocol/peer-frames.js'
 import { encodePeerFrame, isPeerOp, parseLinkFrames } from '../protocol/peer-frames.js';
 import type { Deadline } from '../request-deadlines.js';
 import { RequestDeadlines } from '../request-deadlines.js';
+import type { TurnBudget } from '../turn-budget.js';
 
 /** `UNAVAILABLE` raised by a link; `sent` is false when the request never left this peer. */
 export class LinkUnavailableError extends CacheError {
@@ -54,7 +57,15 @@ export interface PeerLinkOptions {
   onGossip: (records: MemberRecord[], link: PeerLink) => void;
   /** Membership updates to piggyback on a probe frame (ping request or reply), if any. */
   piggyback: () => MemberRecord[] | undefined;
+  /**
+   * The work budget of an event-loop turn shared with the peer's other sockets: frames read
+   * beyond it wait, in order, for the next turn. Without one, every frame runs as it arrives.
+   */
+  turnBudget?: TurnBudget;
 }
+
+/** Incoming frames between two checks of the turn's budget (a power of two). */
+const FRAMES_PER_BUDGET_CHECK = 16;
 
 /** Events of a link: `link:close` once, when the socket is gone. */
 export interface PeerLinkEvents {
@@ -216,11 +227,39 @@ export class PeerLink extends EventEmitter<PeerLinkEvents> {
       this.close(1008, 'malformed peer frame');
       return;
     }
-    for (const frame of frames) {
+    if (this.backlog.length > 0) {
+      // Frames already read while earlier ones wait for the next turn: in order, behind them.
+      for (const frame of frames) this.backlog.push(frame);
+      return;
+    }
+    this.run(frames, 0);
+  }
+
+  /** Dispatches `frames` from `from` on; when the turn's budget runs out, the rest waits for the next turn. */
+  private run(frames: readonly PeerFrame[], from: number): void {
+    const budget = this.options.turnBudget;
+    for (let i = from; i < frames.length; i++) {
       if (this.closed) return;
-      this.dispatch(frame);
+      if (budget && i > from && (i & (FRAMES_PER_BUDGET_CHECK - 1)) === 0 && budget.exhausted()) {
+        for (let j = i; j < frames.length; j++) this.backlog.push(frames[j]!);
+        this.socket.pause();
+        setImmediate(this.drain);
+        return;
+      }
+      this.dispatch(frames[i]!);
     }
   }
+
+  /** Frames read but not yet dispatched (the turn's budget ran out), oldest first. */
+  private backlog: PeerFrame[] = [];
+  private readonly drain = (): void => {
+    const frames = this.backlog;
+    this.backlog = [];
+    if (this.closed) return;
+    // The first frame always runs, so a drain makes progress however the budget stands.
+    this.run(frames, 0);
+    if (this.backlog.length === 0 && !this.closed) this.socket.resume();
+  };
 
   private dispatch(frame: PeerFrame): void {
     switch (frame.t) {

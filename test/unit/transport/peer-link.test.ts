@@ -7,14 +7,15 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { CacheError } from '../../../src/errors.js';
 import { waitFor } from '../../support/wait-for.js';
 import { LinkUnavailableError, PeerLink, type PeerRequestHandler } from '../../../src/transport/peer-link.js';
+import { TurnBudget } from '../../../src/turn-budget.js';
 
 const remote = (id: string) => ({ id, url: 'ws://127.0.0.1:1', state: 'alive' as const, incarnation: 0, generation: 1 });
 
-async function linkedPair(serverHandler: PeerRequestHandler): Promise<{ client: PeerLink; server: Promise<PeerLink>; wss: WebSocketServer }> {
+async function linkedPair(serverHandler: PeerRequestHandler, serverBudget?: TurnBudget): Promise<{ client: PeerLink; server: Promise<PeerLink>; wss: WebSocketServer }> {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await new Promise((resolve) => wss.once('listening', resolve));
   const server = new Promise<PeerLink>((resolve) =>
-    wss.once('connection', (socket) => resolve(new PeerLink(socket, { remote: remote('a'), dialerId: 'a', handler: serverHandler, onGossip: () => {}, piggyback: () => undefined }))),
+    wss.once('connection', (socket) => resolve(new PeerLink(socket, { remote: remote('a'), dialerId: 'a', handler: serverHandler, onGossip: () => {}, piggyback: () => undefined, turnBudget: serverBudget }))),
   );
   const port = (wss.address() as { port: number }).port;
   const socket = new WebSocket(`ws://127.0.0.1:${port}`);
@@ -82,6 +83,34 @@ describe('PeerLink', () => {
     servers.push(wss);
     await expect(client.request('ping', {}, 1000)).rejects.toMatchObject({ code: 'NOT_A_NUMBER' });
     await expect(client.request('frobnicate' as 'ping', {}, 1000)).rejects.toMatchObject({ code: 'UNKNOWN_OP' });
+    client.close();
+  });
+
+  it('runs a long message within the turn budget: the rest waits for later turns, in order, and every request is answered', async () => {
+    // Turns are counted by a chain of setImmediate callbacks; the handler notes the turn it ran in.
+    let turn = 0;
+    let counting = true;
+    const countTurns = (): void => {
+      turn++;
+      if (counting) setImmediate(countTurns);
+    };
+    const seen: Array<{ n: number; turn: number }> = [];
+    const { client, wss } = await linkedPair((_op, body) => {
+      const until = performance.now() + 0.1; // 0.1 ms of work per request
+      while (performance.now() < until) {
+        // busy on purpose
+      }
+      seen.push({ n: (body as { n: number }).n, turn });
+      return {};
+    }, new TurnBudget(1));
+    servers.push(wss);
+    setImmediate(countTurns);
+    // 200 requests queued in one turn leave as one message: 20 ms of work for a 1 ms budget.
+    const replies = Array.from({ length: 200 }, (_, n) => client.request('ping', { n } as never, 10_000));
+    await Promise.all(replies);
+    counting = false;
+    expect(seen.map((s) => s.n)).toEqual(Array.from({ length: 200 }, (_, n) => n));
+    expect(new Set(seen.map((s) => s.turn)).size).toBeGreaterThan(1);
     client.close();
   });
 });

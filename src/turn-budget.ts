@@ -1,5 +1,6 @@
 /**
- * A time budget for the work of one event-loop turn, shared by a peer's client sessions.
+ * A time budget for the work of one event-loop turn, shared by a peer's client sessions and
+ * peer links (each runs what it has read until the budget is spent, and the rest next turn).
  *
  * The first check in a turn starts the clock and schedules its reset with `setImmediate`, which
  * runs after the poll phase that delivered the frames: work continued in a later `setImmediate`
