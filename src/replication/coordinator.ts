@@ -209,8 +209,8 @@ export class Coordinator {
     this.stats.ownedOps++;
     switch (op.op) {
       case 'get': {
-        const local = this.components.store.get(op.key);
-        if (local !== undefined) return local.value !== null ? { found: true, value: local.value } : { found: false };
+        const local = this.components.store.getValue(op.key);
+        if (local !== undefined) return local !== null ? { found: true, value: local } : { found: false };
         return this.lookup(op.key, prefs ?? this.prefsOf(op.key)).then((entry) => (entry && entry.value !== null ? { found: true, value: entry.value } : { found: false }));
       }
       case 'ttl':

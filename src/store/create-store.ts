@@ -236,8 +236,14 @@ export class SlotStore<V = unknown> implements Store<V> {
   readonly policy: EvictionPolicyName;
   readonly maxEntries: number;
   readonly maxBytes: number;
-  /** Called with each entry evicted (not expired) just after it left the store; for `LocalStore`'s bookkeeping. */
-  onEvict: ((key: StoreKey, value: V, expiresAt: number) => void) | undefined = undefined;
+  /**
+   * Called with each entry evicted (not expired) just after it left the index, for `LocalStore`'s
+   * bookkeeping; `slot` is the slot it held, not reused before the callback returns (so columns
+   * a caller keeps per slot still hold the victim's fields).
+   */
+  onEvict: ((key: StoreKey, value: V, expiresAt: number, slot: number) => void) | undefined = undefined;
+  /** The slot of the entry the last {@link put} wrote (meaningful when it returned 'stored'). */
+  lastSlot = -1;
   /** Key -> slot: the whole index, or its first shard when it is split. */
   private readonly map = new Map<StoreKey, number>();
   /** The index's shards when split (`map` is the first), else null; see {@link StoreOptions.indexShards}. */
@@ -462,6 +468,7 @@ export class SlotStore<V = unknown> implements Store<V> {
     this.values[slot] = value;
     this.sizes[slot] = size;
     this.expires[slot] = expiresAt;
+    this.lastSlot = slot;
     if (expiresAt !== 0) this.ttlCount += 1;
     this.indexFor(key).set(key, slot);
     this.count += 1;
@@ -487,6 +494,7 @@ export class SlotStore<V = unknown> implements Store<V> {
   private overwrite(slot: number, value: V, size: number, expiresAt: number): 'stored' | 'refused' | 'evicted' {
     const old = this.sizes[slot]!;
     if (this.refuse && this.totalBytes - old + size > this.maxBytes) return this.refuseWrite();
+    this.lastSlot = slot;
     this.values[slot] = value;
     this.sizes[slot] = size;
     this.totalBytes += size - old;
@@ -649,7 +657,7 @@ export class SlotStore<V = unknown> implements Store<V> {
     const e = this.expires[slot]!;
     if (e === 0) {
       this.evictions += 1;
-      if (this.onEvict !== undefined) this.onEvict(key, this.values[slot]!, 0);
+      if (this.onEvict !== undefined) this.onEvict(key, this.values[slot]!, 0, slot);
     } else {
       this.vacateTimed(slot, key, e);
     }
@@ -663,7 +671,7 @@ export class SlotStore<V = unknown> implements Store<V> {
       this.expirations += 1;
     } else {
       this.evictions += 1;
-      if (this.onEvict !== undefined) this.onEvict(key, this.values[slot]!, expiresAt);
+      if (this.onEvict !== undefined) this.onEvict(key, this.values[slot]!, expiresAt, slot);
     }
   }
 
@@ -681,7 +689,7 @@ export class SlotStore<V = unknown> implements Store<V> {
       this.expirations += 1;
     } else {
       this.evictions += 1;
-      if (this.onEvict !== undefined) this.onEvict(key, value, e);
+      if (this.onEvict !== undefined) this.onEvict(key, value, e, slot);
     }
   }
 

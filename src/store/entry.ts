@@ -8,11 +8,10 @@
 import type { Version } from '../hlc.js';
 
 /**
- * One stored entry.
+ * One stored entry, as `LocalStore` takes it in `apply` and hands it out from `get`/`peek`.
  *
- * The store keeps the object it is given by reference and hands the same object back from
- * `get`: treat it as immutable once applied (a changed `value` would break the byte accounting,
- * a changed `expiresAt` the expiry index).
+ * The store does not keep the object: it copies the value string and the version's parts into
+ * per-slot columns, and builds a fresh object on each read.
  */
 export interface StoredEntry {
   /** The JSON text of the value, or null for a tombstone (a delete marker). */
@@ -32,32 +31,31 @@ export function isTombstone(entry: StoredEntry): boolean {
  * Fixed cost of one entry beyond its key and value characters, in bytes.
  *
  * Measured on Node 20.20 / V8 11.3 (x64; Node's default build has no pointer compression, so
- * pointers are 8 bytes) with a throwaway script: fill a `LocalStore` (then on its own LRU list) with N entries
- * whose versions come from `JSON.parse` as they would off the wire, half of them with a TTL,
- * and divide the growth of `process.memoryUsage().heapUsed` (after `global.gc()`, keys and
- * values already held elsewhere) by N. For N from 100,000 to 1,000,000 it came to 267-307
- * bytes per entry (256 with no TTL, 293 with all TTL at N = 200,000); the spread is the hash
- * tables' growth steps. Measured piece by piece:
+ * pointers are 8 bytes) with a throwaway script: fill a `LocalStore` (default policy, S3-FIFO)
+ * with N entries whose versions come from `JSON.parse` as they would off the wire, keys and
+ * values already held elsewhere, and divide the growth of `heapUsed + arrayBuffers` (after
+ * `global.gc()`; the per-slot columns are typed arrays, outside the V8 heap) by N. For N from
+ * 200,000 to 1,000,000 it came to 136-165 bytes per entry with no TTL, 157-185 with a TTL on
+ * every entry (the spread is the growth steps of the hash tables and of the slot arrays, which
+ * double). The pieces:
  *
- * - store `Map` slot (hash table entry and bucket share)    28-37 bytes
- * - `StoredEntry` object (3 fields, `expiresAt` boxed)         56 bytes
- * - version tuple (array, elements, boxed wall time)           90 bytes
- * - LRU node and its `Map` slot                             76-85 bytes
- * - expiry-heap slot (two parallel arrays, growth slack)    16-24 bytes, TTL entries only
+ * - key index `Map` slot (hash table entry and bucket share)        28-37 bytes
+ * - the engine's slot: key and value pointers, size, expiry           32 bytes
+ * - the policy's per-slot typed arrays (S3-FIFO's ghost queue incl.) 40-50 bytes
+ * - this store's columns: version wall time, logical counter, writer
+ *   id pointer, expiry time                                           32 bytes
+ * - all of them grown by doubling: up to twice that right after a growth
+ * - expiry-heap slot (two parallel arrays, growth slack)           16-24 bytes, TTL entries only
  *
- * That was the store before it ran on the slot engine of `createStore`. The engine replaces the
- * LRU node and its `Map` with a slot: places in the engine's key, value, size and expiry arrays
- * (32 bytes) and the policy's per-slot typed arrays (about 20-30 bytes; S3-FIFO's ghost queue
- * adds ~22 bytes per slot), all grown by doubling, so up to twice that right after a growth.
- * That is about the LRU node's cost, so the constant is kept (not re-measured).
+ * (Before the columns, each entry was an object holding a version tuple: 146 bytes more.)
  *
  * On top of that come the key's and value's string headers (16 bytes each, plus padding to
  * 8 bytes), which the 2-bytes-per-code-unit charge does not cover for short one-byte strings:
- * ~305 + 2 * 23 rounded up gives 352. It does not cover a hash table caught right after it
+ * ~185 + 2 * 23 rounded up gives 240. It does not cover a hash table caught right after it
  * doubled (up to ~60 bytes more per entry at that moment), nor a value that is a slice of a
  * larger string V8 keeps alive (the caller should pass flat strings, as `JSON.stringify` makes).
  */
-export const ENTRY_OVERHEAD_BYTES = 352;
+export const ENTRY_OVERHEAD_BYTES = 240;
 
 /**
  * The budgeted size of an entry in bytes: {@link ENTRY_OVERHEAD_BYTES} plus 2 bytes per UTF-16

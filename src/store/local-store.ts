@@ -23,11 +23,19 @@
  *   behind this store's back), and an expired entry the engine evicts is counted here as an
  *   expiration.
  *
+ * - Layout: an entry is not kept as an object. Its value (JSON text, or null for a tombstone)
+ *   lives in the engine's slot, its version and expiry time in columns indexed by the same slot
+ *   (typed arrays for the wall time, logical counter and expiry, an array of peer ids): two
+ *   objects fewer per entry (the entry and its version tuple, ~146 bytes with the boxed wall
+ *   time), which is both memory and work for every young-generation GC that copies a freshly
+ *   stored entry. Reads build a {@link StoredEntry} on demand; the GET path reads the value
+ *   alone ({@link LocalStore.getValue}).
+ *
  * The store has no I/O. Time comes from an injected clock, and its only timers are those of the
  * optional expiry sweeper, which {@link LocalStore.stopExpirySweeper} clears.
  */
 import { CacheError } from '../errors.js';
-import { compareVersions } from '../hlc.js';
+import type { Version } from '../hlc.js';
 import { entryBytes, type StoredEntry } from './entry.js';
 import { DEFAULT_EVICTION_POLICY, EXPIRING_INDEX_SHARDS, SlotStore, type EvictionPolicyName } from './create-store.js';
 import { ExpiryIndex } from './expiry-index.js';
@@ -87,11 +95,14 @@ const SWEEP_CHUNK = 32;
  */
 const RECLAIM_FOR_WRITE_BUDGET_MS = 1;
 
+/** Slots the per-slot columns start with; they grow by doubling as the engine's slots do. */
+const INITIAL_COLUMN_SLOTS = 1024;
+
 /** A peer's local versioned store. See the module comment for the model. */
 export class LocalStore {
   /** The eviction policy in use. */
   readonly policy: EvictionPolicyName;
-  private readonly engine: SlotStore<StoredEntry>;
+  private readonly engine: SlotStore<string | null>;
   private readonly now: () => number;
   private readonly expiry: ExpiryIndex;
   private readonly budget: number;
@@ -114,6 +125,11 @@ export class LocalStore {
   private sweepBudgetMs = 0;
   /** The keys of one sweep chunk, reused (see {@link ExpiryIndex.popExpired}). */
   private readonly sweepKeys: string[] = [];
+  /** Per engine slot: the version's wall time (ms), logical counter and peer id, and the expiry time (ms, 0 = never). */
+  private walls: Float64Array<ArrayBuffer> = new Float64Array(INITIAL_COLUMN_SLOTS);
+  private logicals: Float64Array<ArrayBuffer> = new Float64Array(INITIAL_COLUMN_SLOTS);
+  private writers: string[] = new Array<string>(INITIAL_COLUMN_SLOTS).fill('');
+  private expiries: Float64Array<ArrayBuffer> = new Float64Array(INITIAL_COLUMN_SLOTS);
 
   /**
    * @throws CacheError BAD_CONFIG when `maxBytes` or `tombstoneTtlMs` is not a positive number,
@@ -128,7 +144,7 @@ export class LocalStore {
     this.tombstoneTtlMs = options.tombstoneTtlMs;
     this.now = options.now ?? Date.now;
     // A split key index: a mass expiry must not make V8 rebuild one million-key Map in one delete.
-    this.engine = new SlotStore<StoredEntry>({ policy: options.policy ?? DEFAULT_EVICTION_POLICY, maxBytes: options.maxBytes, indexShards: EXPIRING_INDEX_SHARDS });
+    this.engine = new SlotStore<string | null>({ policy: options.policy ?? DEFAULT_EVICTION_POLICY, maxBytes: options.maxBytes, indexShards: EXPIRING_INDEX_SHARDS });
     this.policy = this.engine.policy;
     this.refuse = this.policy === 'none';
     this.engine.onEvict = this.onEngineEvict;
@@ -160,30 +176,85 @@ export class LocalStore {
    * An expired entry is never returned: it is removed and counted as an expiration. Reading a
    * value (not a tombstone) counts as an access for the eviction policy.
    *
-   * The returned object is the stored one: do not mutate it.
+   * The returned object is built for the caller (a copy of the stored fields).
    */
   get(key: string): StoredEntry | undefined {
-    const slot = this.engine.slotOf(key);
-    const entry = this.liveAt(slot);
-    if (entry !== undefined && entry.value !== null) this.engine.touch(slot);
-    return entry;
+    const slot = this.liveSlot(this.engine.slotOf(key));
+    if (slot === -1) return undefined;
+    const value = this.engine.valueAt(slot);
+    if (value !== null) this.engine.touch(slot);
+    return this.entryAt(slot, value);
+  }
+
+  /**
+   * The value of `key`'s live entry: its JSON text, null for a tombstone, undefined when there is
+   * none. Same rules as {@link get} (expired entries reclaimed, a value read counts as an access)
+   * without building an entry: the read path of a GET.
+   */
+  getValue(key: string): string | null | undefined {
+    const slot = this.liveSlot(this.engine.slotOf(key));
+    if (slot === -1) return undefined;
+    const value = this.engine.valueAt(slot);
+    if (value !== null) this.engine.touch(slot);
+    return value;
   }
 
   /** Like {@link get} but leaves the eviction policy's recency alone. */
   peek(key: string): StoredEntry | undefined {
-    return this.liveAt(this.engine.slotOf(key));
+    const slot = this.liveSlot(this.engine.slotOf(key));
+    return slot === -1 ? undefined : this.entryAt(slot, this.engine.valueAt(slot));
   }
 
-  /** The entry in `slot` (-1 = none) unless it has expired, in which case it is reclaimed. */
-  private liveAt(slot: number): StoredEntry | undefined {
-    if (slot === -1) return undefined;
-    const entry = this.engine.valueAt(slot);
+  /** `slot` (-1 = none) unless its entry has expired, in which case it is reclaimed and -1 returned. */
+  private liveSlot(slot: number): number {
+    if (slot === -1) return -1;
     // Only entries with a TTL pay for a clock read.
-    if (entry.expiresAt !== 0 && entry.expiresAt <= this.now()) {
-      this.expire(slot, entry);
-      return undefined;
+    const expiresAt = this.expiries[slot]!;
+    if (expiresAt !== 0 && expiresAt <= this.now()) {
+      this.expire(slot);
+      return -1;
     }
-    return entry;
+    return slot;
+  }
+
+  /** The entry held in `slot`, as an object. */
+  private entryAt(slot: number, value: string | null): StoredEntry {
+    const version: Version = [this.walls[slot]!, this.logicals[slot]!, this.writers[slot]!];
+    return { value, version, expiresAt: this.expiries[slot]! };
+  }
+
+  /** Orders `version` against the one held in `slot` (as `compareVersions`). */
+  private compareToSlot(version: Version, slot: number): number {
+    const wall = this.walls[slot]!;
+    if (version[0] !== wall) return version[0] - wall;
+    const logical = this.logicals[slot]!;
+    if (version[1] !== logical) return version[1] - logical;
+    const writer = this.writers[slot]!;
+    return version[2] < writer ? -1 : version[2] > writer ? 1 : 0;
+  }
+
+  /** Writes an entry's version and expiry into the columns of `slot`, growing them first when needed. */
+  private writeColumns(slot: number, version: Version, expiresAt: number): void {
+    if (slot >= this.walls.length) this.growColumns(slot + 1);
+    this.walls[slot] = version[0];
+    this.logicals[slot] = version[1];
+    this.writers[slot] = version[2];
+    this.expiries[slot] = expiresAt;
+  }
+
+  /** Grows the columns (by doubling) to hold at least `slots` slots. */
+  private growColumns(slots: number): void {
+    let length = this.walls.length;
+    while (length < slots) length *= 2;
+    const grow = (column: Float64Array): Float64Array<ArrayBuffer> => {
+      const next = new Float64Array(length);
+      next.set(column);
+      return next;
+    };
+    this.walls = grow(this.walls);
+    this.logicals = grow(this.logicals);
+    this.expiries = grow(this.expiries);
+    for (let i = this.writers.length; i < length; i++) this.writers.push('');
   }
 
   /** True when `key` has a live entry (a tombstone counts). Does not touch recency. */
@@ -209,7 +280,7 @@ export class LocalStore {
    * - With the `none` policy a write that does not fit is refused with OUT_OF_MEMORY; expired
    *   entries due by then may be reclaimed first (for up to ~1 ms) to make room.
    *
-   * The store keeps `entry` by reference: do not mutate it afterwards.
+   * The store copies the entry's fields (the value string and the version's parts), not the object.
    *
    * @returns whether `key` holds the entry afterwards
    * @throws CacheError TOO_LARGE when `entryBytes(key, entry.value)` alone exceeds `maxBytes`
@@ -221,48 +292,48 @@ export class LocalStore {
   apply(key: string, entry: StoredEntry): boolean {
     const now = this.now();
     let slot = this.engine.slotOf(key);
-    let current = slot === -1 ? undefined : this.engine.valueAt(slot);
-    const currentLive = current !== undefined && (current.expiresAt === 0 || current.expiresAt > now);
-    if (currentLive && compareVersions(entry.version, current!.version) <= 0) return false;
+    const currentExpiry = slot === -1 ? 0 : this.expiries[slot]!;
+    const currentLive = slot !== -1 && (currentExpiry === 0 || currentExpiry > now);
+    if (currentLive && this.compareToSlot(entry.version, slot) <= 0) return false;
 
-    let stored = entry;
-    if (entry.value === null && entry.expiresAt === 0) {
-      stored = { value: null, version: entry.version, expiresAt: now + this.tombstoneTtlMs };
-    }
-    if (stored.expiresAt !== 0 && stored.expiresAt <= now) {
-      if (current !== undefined) this.expire(slot, current);
+    const value = entry.value;
+    // A tombstone without an expiry lives tombstoneTtlMs (`entry` itself is not changed).
+    const expiresAt = value === null && entry.expiresAt === 0 ? now + this.tombstoneTtlMs : entry.expiresAt;
+    if (expiresAt !== 0 && expiresAt <= now) {
+      if (slot !== -1) this.expire(slot);
       return false;
     }
 
-    const size = entryBytes(key, stored.value);
+    const size = entryBytes(key, value);
     if (size > this.budget) {
       throw new CacheError('TOO_LARGE', `entry of key ${JSON.stringify(key.slice(0, 64))} takes ${size} bytes, above the store budget of ${this.budget} bytes`);
     }
-    if (this.refuse && !this.fits(key, current, size)) {
+    if (this.refuse && !this.fits(key, slot, size)) {
       if (this.expiry.nextExpiry() <= now) {
         this.sweepExpired(RECLAIM_FOR_WRITE_BUDGET_MS);
         slot = this.engine.slotOf(key);
-        current = slot === -1 ? undefined : this.engine.valueAt(slot);
       }
-      if (!this.fits(key, current, size)) {
+      if (!this.fits(key, slot, size)) {
         throw new CacheError('OUT_OF_MEMORY', `store full: entry of key ${JSON.stringify(key.slice(0, 64))} takes ${size} bytes, ${this.engine.bytes} of ${this.budget} bytes are in use and the eviction policy is none`);
       }
     }
 
-    let old: StoredEntry | undefined;
-    if (current !== undefined && !currentLive) {
-      // Reclaim the dead entry first so the write below is a plain insert.
-      this.expire(slot, current);
-    } else {
-      old = current;
+    // The entry replaced: none, or a live one (a dead one is reclaimed first, so the write below is a plain insert).
+    let oldSlot = -1;
+    if (slot !== -1) {
+      const oldExpiry = this.expiries[slot]!;
+      if (oldExpiry !== 0 && oldExpiry <= now) this.expire(slot);
+      else oldSlot = slot;
     }
+    const oldExpiresAt = oldSlot === -1 ? 0 : this.expiries[oldSlot]!;
+    const oldWasValue = oldSlot !== -1 && this.engine.valueAt(oldSlot) !== null;
 
     this.writingKey = key;
-    this.writingExpiry = old === undefined || old.expiresAt === 0 ? undefined : old.expiresAt;
+    this.writingExpiry = oldExpiresAt === 0 ? undefined : oldExpiresAt;
     this.writtenEvicted = false;
     let result: 'stored' | 'refused' | 'evicted';
     try {
-      result = this.engine.put(key, stored, size, 0);
+      result = this.engine.put(key, value, size, 0);
     } finally {
       this.writingKey = undefined;
       this.writingExpiry = undefined;
@@ -271,18 +342,18 @@ export class LocalStore {
       // Unreachable: the size and (for `none`) the room were checked above.
       throw new CacheError('INTERNAL', `the store engine refused an entry of ${size} bytes for key ${JSON.stringify(key.slice(0, 64))}`);
     }
-    const oldExpiresAt = old === undefined ? 0 : old.expiresAt;
-    if (old !== undefined && old.value !== null) this.valueCount -= 1;
+    if (oldWasValue) this.valueCount -= 1;
     if (this.writtenEvicted) {
       // The key holds nothing now: the entry it held left with the write.
       if (oldExpiresAt !== 0) this.expiry.discard();
       return false;
     }
-    if (stored.value !== null) this.valueCount += 1;
+    this.writeColumns(this.engine.lastSlot, entry.version, expiresAt);
+    if (value !== null) this.valueCount += 1;
     // The index is told after the engine holds the new entry: a compaction triggered by discard() must see the new time.
-    if (stored.expiresAt !== oldExpiresAt) {
+    if (expiresAt !== oldExpiresAt) {
       if (oldExpiresAt !== 0) this.expiry.discard();
-      if (stored.expiresAt !== 0) this.expiry.add(key, stored.expiresAt);
+      if (expiresAt !== 0) this.expiry.add(key, expiresAt);
     }
     return true;
   }
@@ -293,14 +364,9 @@ export class LocalStore {
    * @returns whether a live entry (value or tombstone) was removed
    */
   delete(key: string): boolean {
-    const slot = this.engine.slotOf(key);
+    const slot = this.liveSlot(this.engine.slotOf(key));
     if (slot === -1) return false;
-    const entry = this.engine.valueAt(slot);
-    if (entry.expiresAt !== 0 && entry.expiresAt <= this.now()) {
-      this.expire(slot, entry);
-      return false;
-    }
-    this.remove(slot, entry);
+    this.remove(slot);
     return true;
   }
 
@@ -321,13 +387,13 @@ export class LocalStore {
    * iterated past yet, else not. So a caller may `delete` each key as it hands it off, and
    * writes may interleave across `await`s between steps; each entry is read from its slot and
    * checked against the clock when reached. The order is not the insertion order. Yielded pairs
-   * are fresh arrays, the entries the stored objects (do not mutate them).
+   * and entries are built for the caller.
    */
   *entries(): IterableIterator<[string, StoredEntry]> {
     for (const [key, slot] of this.engine.slotEntries()) {
-      const entry = this.engine.valueAt(slot);
-      if (entry.expiresAt !== 0 && entry.expiresAt <= this.now()) continue;
-      yield [key as string, entry];
+      const expiresAt = this.expiries[slot]!;
+      if (expiresAt !== 0 && expiresAt <= this.now()) continue;
+      yield [key as string, this.entryAt(slot, this.engine.valueAt(slot))];
     }
   }
 
@@ -357,7 +423,7 @@ export class LocalStore {
         // Defensive: popExpired only returns keys whose entry holds the popped time.
         const slot = this.engine.slotOf(keys[i]!);
         if (slot === -1) continue;
-        this.removeEntry(slot, this.engine.valueAt(slot));
+        this.removeEntry(slot);
         this.expirations += 1;
         removed += 1;
       }
@@ -405,6 +471,7 @@ export class LocalStore {
   /** Removes every entry and resets the counters. A running sweeper keeps running. */
   clear(): void {
     this.engine.clear();
+    this.expiries.fill(0);
     this.expiry.clear();
     this.valueCount = 0;
     this.evictions = 0;
@@ -432,7 +499,7 @@ export class LocalStore {
     if (key === this.writingKey) return this.writingExpiry;
     const slot = this.engine.slotOf(key);
     if (slot === -1) return undefined;
-    const expiresAt = this.engine.valueAt(slot).expiresAt;
+    const expiresAt = this.expiries[slot]!;
     return expiresAt === 0 ? undefined : expiresAt;
   };
 
@@ -441,37 +508,43 @@ export class LocalStore {
    * victim counts as an expiration, not a loss of live data. The entry being written is
    * settled by `apply` itself.
    */
-  private readonly onEngineEvict = (key: string | number, entry: StoredEntry): void => {
-    if (entry.expiresAt !== 0 && entry.expiresAt <= this.now()) this.expirations += 1;
-    else this.evictions += 1;
+  private readonly onEngineEvict = (key: string | number, value: string | null, _engineExpiry: number, slot: number): void => {
     if (key === this.writingKey) {
+      // The entry being written (not expired: apply checked), whose columns are not written yet.
+      this.evictions += 1;
       this.writtenEvicted = true;
       return;
     }
-    if (entry.value !== null) this.valueCount -= 1;
-    if (entry.expiresAt !== 0) this.expiry.discard();
+    const expiresAt = this.expiries[slot]!;
+    if (expiresAt !== 0 && expiresAt <= this.now()) this.expirations += 1;
+    else this.evictions += 1;
+    if (value !== null) this.valueCount -= 1;
+    if (expiresAt !== 0) this.expiry.discard();
+    this.expiries[slot] = 0;
   };
 
-  /** True when writing `size` bytes under `key`, replacing `current`, keeps the store within `maxBytes`. */
-  private fits(key: string, current: StoredEntry | undefined, size: number): boolean {
-    const freed = current === undefined ? 0 : entryBytes(key, current.value);
+  /** True when writing `size` bytes under `key`, replacing the entry in `slot` (-1 = none), keeps the store within `maxBytes`. */
+  private fits(key: string, slot: number, size: number): boolean {
+    const freed = slot === -1 ? 0 : entryBytes(key, this.engine.valueAt(slot));
     return this.engine.bytes - freed + size <= this.budget;
   }
 
   /** Removes an entry that is not being popped from the expiry index (its item goes stale). */
-  private remove(slot: number, entry: StoredEntry): void {
-    this.removeEntry(slot, entry);
-    if (entry.expiresAt !== 0) this.expiry.discard();
+  private remove(slot: number): void {
+    const expiresAt = this.expiries[slot]!;
+    this.removeEntry(slot);
+    if (expiresAt !== 0) this.expiry.discard();
   }
 
   /** Removes an entry from the engine and the value count; the expiry index is the caller's business. */
-  private removeEntry(slot: number, entry: StoredEntry): void {
+  private removeEntry(slot: number): void {
+    if (this.engine.valueAt(slot) !== null) this.valueCount -= 1;
     this.engine.removeSlot(slot);
-    if (entry.value !== null) this.valueCount -= 1;
+    this.expiries[slot] = 0;
   }
 
-  private expire(slot: number, entry: StoredEntry): void {
-    this.remove(slot, entry);
+  private expire(slot: number): void {
+    this.remove(slot);
     this.expirations += 1;
   }
 }

@@ -36,10 +36,10 @@ describe('EventLoopStallMonitor', () => {
     // Let the sampling timer tick once, then hold the loop.
     await new Promise((resolve) => setTimeout(resolve, STALL_SAMPLE_INTERVAL_MS * 2));
     spin(60);
-    await waitFor(() => monitor!.figures().count >= 1, 2000, 'the stall to be recorded');
+    // (A crowded machine may add smaller stalls of its own: wait for this one.)
+    await waitFor(() => (monitor!.figures().longest?.delayMs ?? 0) >= 45, 2000, 'the 60 ms stall to be recorded');
     const { longest, over10ms, worst, maxOnCpuMs } = monitor.figures();
     expect(longest).not.toBeNull();
-    expect(longest!.delayMs).toBeGreaterThanOrEqual(45);
     expect(over10ms).toBeGreaterThanOrEqual(1);
     expect(worst[0]).toEqual(longest);
     expect(worst.length).toBeLessThanOrEqual(WORST_STALLS_KEPT);
