@@ -606,6 +606,7 @@ function processFigures(loopDelay: IntervalHistogram, stalls: EventLoopStallMoni
     cpuSystemMs: Math.round(cpu.system / 1000),
     rssBytes: memory.rss,
     heapUsedBytes: memory.heapUsed,
+    arrayBuffersBytes: memory.arrayBuffers,
     eventLoopDelayMs: { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max) },
     stalls: stalls.figures(),
   };

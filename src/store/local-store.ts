@@ -37,7 +37,7 @@
 import { CacheError } from '../errors.js';
 import type { Version } from '../hlc.js';
 import { entryBytes, type StoredEntry } from './entry.js';
-import { DEFAULT_EVICTION_POLICY, EXPIRING_INDEX_SHARDS, SlotStore, type EvictionPolicyName } from './create-store.js';
+import { DEFAULT_EVICTION_POLICY, EXPIRING_INDEX_SHARDS, growArray, SlotStore, type EvictionPolicyName } from './create-store.js';
 import { ExpiryIndex } from './expiry-index.js';
 
 /** Options of a {@link LocalStore}. */
@@ -254,7 +254,7 @@ export class LocalStore {
     this.walls = grow(this.walls);
     this.logicals = grow(this.logicals);
     this.expiries = grow(this.expiries);
-    for (let i = this.writers.length; i < length; i++) this.writers.push('');
+    growArray(this.writers, length, '');
   }
 
   /** True when `key` has a live entry (a tombstone counts). Does not touch recency. */
