@@ -53,6 +53,9 @@ const QUICK = process.argv.includes('--quick');
 const PROFILE = process.argv.includes('--profile');
 
 /** Sizes and bounds; quick mode fits in about a minute, full mode in about 6 minutes. */
+/** Requests in flight per socket the ring client puts on each of 3 peers at P=16 (16 / 3, rounded). */
+const RING_SHARE_PIPELINE = 5;
+
 const SETTINGS = {
   /** Keys preloaded into every server; GET/SET draw uniformly from them. */
   keys: QUICK ? 20_000 : 100_000,
@@ -447,7 +450,9 @@ async function singlePeerDeployment(generator: Generator): Promise<void> {
     const pid = [peer.child.pid!];
     await measure(generator, 'peer', target, pid, keysAll(), SETTINGS.shapes);
     await measure(generator, 'peer-batch', { ...target, mode: 'batch' }, pid, keysAll(), batchShapes());
-    await measure(generator, 'peer-client', { kind: 'client', urls: [peer.url], options: RING_CLIENT_OPTIONS }, pid, keysAll(), SETTINGS.shapes);
+    // Also at the per-peer load the ring client puts on each of 3 peers: its 16 in flight spread
+    // over a socket per peer, about 5 each (the same-load baseline for the ring-client rows).
+    await measure(generator, 'peer-client', { kind: 'client', urls: [peer.url], options: RING_CLIENT_OPTIONS }, pid, keysAll(), [...SETTINGS.shapes, [50, RING_SHARE_PIPELINE]]);
     await recordLoopDelays('single peer', [peer], [control], maxAfterPreload);
   } finally {
     await control.close();
@@ -734,6 +739,25 @@ function targets(memory: MemoryFigures): TargetCheck[] {
     x,
     `<= ${t.ringVsLocal}x`,
     `${cpuText(ringClient, peerClient, 'get')}${forwardedShare !== undefined ? `; ${(forwardedShare * 100).toFixed(1)}% of GETs forwarded by the peers` : ''}`,
+  );
+  // The same comparisons at equal load per peer: each of the ring client's sockets carries about a
+  // third of the 16 requests in flight, so its frames are a third as full as on one peer.
+  const peerClientShare = findRow('peer-client', 50, RING_SHARE_PIPELINE);
+  check(
+    `Ring-aware CacheClient, 3 peers: GET CPU summed over the peers vs the same client on a single peer at the same load per peer (C=50, P=${RING_SHARE_PIPELINE}: about 16/3 in flight per socket)`,
+    cpuRatio(ringClient, peerClientShare, 'get'),
+    t.ringVsLocal,
+    x,
+    `<= ${t.ringVsLocal}x`,
+    cpuText(ringClient, peerClientShare, 'get'),
+  );
+  check(
+    `SET with --replicas 2 through the ring-aware CacheClient vs the same client on a single peer at the same load per peer (C=50, P=${RING_SHARE_PIPELINE})`,
+    cpuRatio(ringClient, peerClientShare, 'set'),
+    t.replicatedSetVsSingle,
+    x,
+    `<= ${t.replicatedSetVsSingle}x`,
+    cpuText(ringClient, peerClientShare, 'set'),
   );
   check('Ring-aware CacheClient: share of GETs the peers had to forward (0 = every GET went to its primary)', forwardedShare, 0.01, (v) => `${(v * 100).toFixed(2)}%`, '<= 1%');
   const ringRaw = findRow('cluster-ring-raw', 50, 16);
