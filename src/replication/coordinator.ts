@@ -309,8 +309,11 @@ export class Coordinator {
     let version = this.components.clock.now();
     // The owner orders the writes of its keys (under the key lock): a write must beat the copy it
     // holds even if that copy carries a version from a peer whose clock runs far ahead.
-    const current = store.peek(key);
-    if (current && compareVersions(version, current.version) <= 0) version = [current.version[0], current.version[1] + 1, self];
+    const order = store.compareWithHeld(key, version);
+    if (order !== undefined && order <= 0) {
+      const held = store.peek(key)!.version;
+      version = [held[0], held[1] + 1, self];
+    }
     const entry: StoredEntry = { value, version, expiresAt };
     store.apply(key, entry);
     if (prefs === undefined) {

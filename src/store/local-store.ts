@@ -199,6 +199,16 @@ export class LocalStore {
     return value;
   }
 
+  /**
+   * Orders `version` against the version of `key`'s live entry (tombstones included), as
+   * `compareVersions(version, held.version)` would; undefined when the key holds no live entry.
+   * Leaves recency alone and builds no entry (the owner's write path asks this of every write).
+   */
+  compareWithHeld(key: string, version: Version): number | undefined {
+    const slot = this.liveSlot(this.engine.slotOf(key));
+    return slot === -1 ? undefined : this.compareToSlot(version, slot);
+  }
+
   /** Like {@link get} but leaves the eviction policy's recency alone. */
   peek(key: string): StoredEntry | undefined {
     const slot = this.liveSlot(this.engine.slotOf(key));

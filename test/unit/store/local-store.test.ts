@@ -156,6 +156,23 @@ describe('LocalStore TTL', () => {
 });
 
 describe('LocalStore last-writer-wins', () => {
+  it('compares a version with the held one without building an entry: as compareVersions, undefined when nothing live is held', () => {
+    const { store, clock } = makeStore();
+    expect(store.compareWithHeld('k', ver(T0))).toBeUndefined();
+    store.apply('k', value('1', ver(T0, 2, 'p2'), T0 + 100));
+    expect(Math.sign(store.compareWithHeld('k', ver(T0 + 1))!)).toBe(1);
+    expect(Math.sign(store.compareWithHeld('k', ver(T0, 1, 'p9'))!)).toBe(-1);
+    expect(Math.sign(store.compareWithHeld('k', ver(T0, 2, 'p1'))!)).toBe(-1);
+    expect(Math.sign(store.compareWithHeld('k', ver(T0, 2, 'p3'))!)).toBe(1);
+    expect(store.compareWithHeld('k', ver(T0, 2, 'p2'))).toBe(0);
+    // A tombstone is held too; an expired entry is not.
+    store.apply('t', tombstone(ver(T0, 0, 'p1')));
+    expect(store.compareWithHeld('t', ver(T0, 0, 'p1'))).toBe(0);
+    clock.t = T0 + 100;
+    expect(store.compareWithHeld('k', ver(T0))).toBeUndefined();
+    expect(store.peek('k')).toBeUndefined();
+  });
+
   it('never lets an older version overwrite a newer one', () => {
     const { store } = makeStore();
     expect(store.apply('k', value('new', ver(10, 2)))).toBe(true);
