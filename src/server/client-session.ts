@@ -244,8 +244,10 @@ export class ClientSession {
     const budget = this.host.turnBudget;
     while (this.backlog.length > 0) {
       if (budget.exhausted()) {
-        this.drainScheduled = true;
-        setImmediate(this.drain);
+        if (!this.drainScheduled) {
+          this.drainScheduled = true;
+          setImmediate(this.drain);
+        }
         return;
       }
       const item = this.backlog.shift()!;
