@@ -95,6 +95,9 @@ const SWEEP_CHUNK = 32;
  */
 const RECLAIM_FOR_WRITE_BUDGET_MS = 1;
 
+/** Most distinct writer ids {@link LocalStore} keeps one shared string for (peer ids: a cluster has a few). */
+const MAX_INTERNED_WRITERS = 1024;
+
 /** Slots the per-slot columns start with; they grow by doubling as the engine's slots do. */
 const INITIAL_COLUMN_SLOTS = 1024;
 
@@ -130,6 +133,8 @@ export class LocalStore {
   private logicals: Float64Array<ArrayBuffer> = new Float64Array(INITIAL_COLUMN_SLOTS);
   private writers: string[] = new Array<string>(INITIAL_COLUMN_SLOTS).fill('');
   private expiries: Float64Array<ArrayBuffer> = new Float64Array(INITIAL_COLUMN_SLOTS);
+  /** Writer ids met so far, each mapped to the one string the columns hold for it. */
+  private readonly writerIds = new Map<string, string>();
 
   /**
    * @throws CacheError BAD_CONFIG when `maxBytes` or `tombstoneTtlMs` is not a positive number,
@@ -248,8 +253,20 @@ export class LocalStore {
     if (slot >= this.walls.length) this.growColumns(slot + 1);
     this.walls[slot] = version[0];
     this.logicals[slot] = version[1];
-    this.writers[slot] = version[2];
+    this.writers[slot] = this.internWriter(version[2]);
     this.expiries[slot] = expiresAt;
+  }
+
+  /**
+   * One string per writer id: ids parsed off the wire are fresh strings, one per replicated entry
+   * (~32 bytes each) unless replaced by the copy met first. At most {@link MAX_INTERNED_WRITERS}
+   * ids are kept (a cluster has a few); past that, ids are stored as given.
+   */
+  private internWriter(id: string): string {
+    const known = this.writerIds.get(id);
+    if (known !== undefined) return known;
+    if (this.writerIds.size < MAX_INTERNED_WRITERS) this.writerIds.set(id, id);
+    return id;
   }
 
   /** Grows the columns (by doubling) to hold at least `slots` slots. */

@@ -606,3 +606,16 @@ describe('LocalStore expiry sweeper', () => {
     store.stopExpirySweeper();
   });
 });
+
+describe('LocalStore layout', () => {
+  it('keeps every writer id exactly, shared or not (ids parsed off the wire are interned up to a bound)', () => {
+    const { store } = makeStore();
+    // 1,100 distinct writers: past the intern table's bound, ids are stored as given.
+    for (let i = 0; i < 1100; i++) store.apply(`k${i}`, value('1', JSON.parse(`[${T0 + i},${i % 3},"peer-${i}"]`) as Version));
+    for (let i = 0; i < 1100; i++) expect(store.peek(`k${i}`)!.version).toEqual([T0 + i, i % 3, `peer-${i}`]);
+    // Many entries of one writer read back the same id.
+    for (let i = 0; i < 3; i++) store.apply(`s${i}`, value('1', JSON.parse(`[${T0 + i},0,"peer-b"]`) as Version));
+    expect([0, 1, 2].map((i) => store.peek(`s${i}`)!.version[2])).toEqual(['peer-b', 'peer-b', 'peer-b']);
+    expect(store.compareWithHeld('s0', JSON.parse(`[${T0},0,"peer-b"]`) as Version)).toBe(0);
+  });
+});
