@@ -19,7 +19,10 @@
  *
  * Then the memory of one peer holding N entries (16-byte keys, 100-byte values, loaded with batch
  * frames) against Redis's `used_memory` for the same data, the peers' event-loop delay
- * (`stats.process.eventLoopDelayMs`), and the issue's targets with PASS/FAIL.
+ * (`stats.process.eventLoopDelayMs`), and the issue's targets with PASS/FAIL. Last, the paired
+ * section starts every server of the main targets at once and measures each target's two sides
+ * in alternating rounds (A B, B A, A B): on a shared machine whose speed drifts over minutes, the
+ * median of those ratios is steadier than a ratio of two rows measured minutes apart.
  *
  * Every load loop is bounded in count and time; every process it starts is stopped, also on
  * error and Ctrl-C. A scenario that fails is reported as failed and the run goes on.
@@ -88,6 +91,13 @@ const SETTINGS = {
   setupBudgetMs: 120_000,
   /** Deadline of one call to the load generator (a phase plus slack), ms. */
   generatorCallMs: 180_000,
+  /**
+   * The paired section: each comparison alternates its two sides (A B, B A, A B, ...) this many
+   * rounds, each round a fresh warm-up and one phase, and reports the median of the per-round ratios.
+   */
+  pairedRounds: 3,
+  pairedPhaseMs: QUICK ? 250 : 1500,
+  pairedWarmupMs: QUICK ? 100 : 500,
   /** Targets of issue 5. */
   targets: { cpuVsBare: 1.15, cpuVsForwarder: 1.15, replicatedSetVsSingle: 3, ringVsLocal: 1.15, batchedGetUs: 2.5, p50VsBare: 1.1, loopStallMs: 10 },
 };
@@ -492,16 +502,9 @@ async function clusterDeployment(generator: Generator): Promise<void> {
     const loaded = await generator.preload({ kind: 'ws', mode: 'raw', urls: [entry.url] }, keysAll());
     if (loaded.via !== 'batch') notes.push(`3 peers: preloaded with ${loaded.via} frames.`);
     const maxAfterPreload = await loopDelayMax(controls);
-    // The entry peer's non-owned keys, by the cluster's own ring (checked against its checksum).
-    const ring = new HashRing(
-      view.peers.filter((p) => p.state === 'alive' || p.state === 'suspect').map((p) => p.id),
-      { vnodes: view.vnodes, replicas: view.replicas },
-    );
-    if (ring.checksum !== view.checksum) throw new Error(`rebuilt ring checksum ${ring.checksum} differs from the peers' ${view.checksum}`);
-    const indices: number[] = [];
-    for (let i = 0; i < SETTINGS.keys; i++) if (ring.primary(keyName(i)) !== entry.id) indices.push(i);
-    // Ideal ring routing without any client library: the keys of each peer, sent only to it.
-    const primaryKeys = peers.map((peer) => Array.from({ length: SETTINGS.keys }, (_, i) => i).filter((i) => ring.primary(keyName(i)) === peer.id));
+    // The entry peer's non-owned keys, by the cluster's own ring (checked against its checksum), and
+    // for ideal ring routing without any client library, the keys of each peer, sent only to it.
+    const { nonOwned: indices, primaryKeys } = clusterKeySets(view, peers, entry.id);
     const pids = peers.map((p) => p.child.pid!);
     await measure(generator, 'cluster-forwarded', { kind: 'ws', mode: 'raw', urls: [entry.url] }, pids, { ...keysAll(), indices }, SETTINGS.shapes, controls);
     await measure(generator, 'cluster-ring-client', { kind: 'client', urls: peers.map((p) => p.url), options: RING_CLIENT_OPTIONS }, pids, keysAll(), SETTINGS.shapes, controls);
@@ -514,6 +517,169 @@ async function clusterDeployment(generator: Generator): Promise<void> {
     await Promise.all(controls.map((c) => c.close()));
     await Promise.all(peers.map(stopPeer));
   }
+}
+
+// --- paired comparisons ---------------------------------------------------------------------
+
+/** One side of a paired comparison: where the load goes and whose CPU counts. */
+interface PairSide {
+  label: string;
+  target: LoadTarget;
+  pids: number[];
+  keys: LoadKeys;
+}
+
+/** A comparison measured by alternating its two sides (see {@link SETTINGS.pairedRounds}). */
+interface PairedFigure {
+  target: string;
+  metric: 'cpu' | 'p50';
+  op: 'get' | 'set';
+  connections: number;
+  pipeline: number;
+  aLabel: string;
+  bLabel: string;
+  /** Per round: CPU µs/op or p50 µs of each side. */
+  a: number[];
+  b: number[];
+  /** Per round: b / a. */
+  ratios: number[];
+  /** The median of `ratios`. */
+  median: number;
+  limit: number;
+  error?: string;
+}
+
+const paired: PairedFigure[] = [];
+
+/** Opens C x P on one side, warms up with GETs, runs one phase of `op` between two CPU readings. */
+async function runSide(generator: Generator, side: PairSide, shape: LoadShape, op: 'get' | 'set'): Promise<PhaseFigures> {
+  await generator.call({ type: 'open', target: side.target, shape, keys: side.keys });
+  try {
+    await generator.call({ type: 'run', phase: { op: 'get', maxOps: SETTINGS.warmupOps, maxMs: SETTINGS.pairedWarmupMs } });
+    const before = side.pids.map(processCpuMs);
+    const answer = await generator.call({ type: 'run', phase: { op, maxOps: SETTINGS.phaseOps, maxMs: SETTINGS.pairedPhaseMs } });
+    const after = side.pids.map(processCpuMs);
+    return figuresOf(answer.result as LoadResult, after.map((ms, i) => ms - before[i]!));
+  } finally {
+    await generator.call({ type: 'close' }, 15_000).catch(() => undefined);
+  }
+}
+
+/**
+ * Measures B against A in alternating rounds (A B, then B A, ...), so that a machine whose speed
+ * drifts over minutes (a shared VM) weighs on both sides alike; records the median ratio.
+ */
+async function pairedComparison(
+  generator: Generator,
+  spec: { target: string; metric: 'cpu' | 'p50'; op: 'get' | 'set'; shape: [number, number]; limit: number; a: PairSide; b: PairSide },
+): Promise<void> {
+  const [connections, pipeline] = spec.shape;
+  const figure: PairedFigure = { target: spec.target, metric: spec.metric, op: spec.op, connections, pipeline, aLabel: spec.a.label, bLabel: spec.b.label, a: [], b: [], ratios: [], median: Number.NaN, limit: spec.limit };
+  paired.push(figure);
+  try {
+    for (let round = 0; round < SETTINGS.pairedRounds; round++) {
+      throwIfInterrupted();
+      for (const which of round % 2 === 0 ? (['a', 'b'] as const) : (['b', 'a'] as const)) {
+        const f = await runSide(generator, spec[which], { connections, pipeline }, spec.op);
+        if (f.errors > 0 || f.misses > 0) throw new Error(`${spec[which].label}: ${f.errors} errors, ${f.misses} misses of ${f.ops}${f.firstError ? ` (first: ${f.firstError})` : ''}`);
+        figure[which][round] = spec.metric === 'cpu' ? f.cpuUsPerOp : f.p50Us;
+      }
+      figure.ratios.push(figure.b[round]! / figure.a[round]!);
+    }
+    const sorted = [...figure.ratios].sort((x, y) => x - y);
+    figure.median = sorted[Math.floor(sorted.length / 2)]!;
+    progress(`  paired: ${spec.target}: median ${figure.median.toFixed(2)}x (rounds ${figure.ratios.map((r) => r.toFixed(2)).join(', ')})`);
+  } catch (error) {
+    figure.error = message(error);
+    progress(`  paired: ${spec.target}: FAILED: ${figure.error}`);
+  }
+}
+
+/**
+ * The keys of a 3-peer ring: those the entry peer is not the primary of (every request through
+ * it is forwarded) and each peer's primary keys (ideal ring routing).
+ * @throws Error when the ring rebuilt from the peers' view has another checksum than theirs
+ */
+function clusterKeySets(view: Awaited<ReturnType<typeof waitForCluster>>, peers: readonly PeerProcess[], entryId: string): { nonOwned: number[]; primaryKeys: number[][] } {
+  const ring = new HashRing(
+    view.peers.filter((p) => p.state === 'alive' || p.state === 'suspect').map((p) => p.id),
+    { vnodes: view.vnodes, replicas: view.replicas },
+  );
+  if (ring.checksum !== view.checksum) throw new Error(`rebuilt ring checksum ${ring.checksum} differs from the peers' ${view.checksum}`);
+  const nonOwned: number[] = [];
+  const primaryKeys: number[][] = peers.map(() => []);
+  for (let i = 0; i < SETTINGS.keys; i++) {
+    const primary = ring.primary(keyName(i));
+    if (primary !== entryId) nonOwned.push(i);
+    const at = peers.findIndex((p) => p.id === primary);
+    if (at >= 0) primaryKeys[at]!.push(i);
+  }
+  return { nonOwned, primaryKeys };
+}
+
+/**
+ * Every server of the main targets up at once (bare ws, bare forwarder, one peer, 3 peers), each
+ * preloaded, then the targets' comparisons in alternating rounds ({@link pairedComparison}).
+ */
+async function pairedDeployment(generator: Generator): Promise<void> {
+  const peers: PeerProcess[] = [];
+  const controls: CacheClient[] = [];
+  const others: ChildProcess[] = [];
+  const t = SETTINGS.targets;
+  try {
+    const bare = await startBareServer(processes);
+    others.push(bare.child);
+    const back = await startBareServer(processes);
+    others.push(back.child);
+    const front = await startBareForwarder(processes, back.url);
+    others.push(front.child);
+    const single = await startBenchPeer('pair-1', { profile: false });
+    peers.push(single);
+    const args = [...PEER_ARGS, '--replicas', '2'];
+    const cluster: PeerProcess[] = [];
+    cluster.push(await startBenchPeer('pair-a', { args, profile: false }));
+    cluster.push(await startBenchPeer('pair-b', { args, bootstrap: cluster[0]!.url, profile: false }));
+    cluster.push(await startBenchPeer('pair-c', { args, bootstrap: cluster[0]!.url, profile: false }));
+    peers.push(...cluster);
+    for (const peer of cluster) controls.push(await connectControl(peer.url));
+    const view = await waitForCluster(cluster, controls, 30_000);
+    const entry = cluster[0]!;
+    for (const url of [bare.url, back.url, single.url, entry.url]) await generator.preload({ kind: 'ws', mode: 'raw', urls: [url] }, keysAll());
+    const { nonOwned, primaryKeys } = clusterKeySets(view, cluster, entry.id);
+    const clusterPids = cluster.map((p) => p.child.pid!);
+    const sides = {
+      bare: { label: 'bare ws', target: { kind: 'ws', mode: 'raw', urls: [bare.url] }, pids: [bare.child.pid!], keys: keysAll() },
+      forwarder: { label: 'bare forwarder', target: { kind: 'ws', mode: 'raw', urls: [front.url] }, pids: [front.child.pid!, back.child.pid!], keys: keysAll() },
+      peer: { label: 'peer', target: { kind: 'ws', mode: 'raw', urls: [single.url] }, pids: [single.child.pid!], keys: keysAll() },
+      viaNonOwner: { label: '3 peers via non-owner', target: { kind: 'ws', mode: 'raw', urls: [entry.url] }, pids: clusterPids, keys: { ...keysAll(), indices: nonOwned } },
+      toPrimaries: { label: '3 peers, raw frames to each primary', target: { kind: 'ws', mode: 'raw', urls: cluster.map((p) => p.url), indicesPerUrl: primaryKeys }, pids: clusterPids, keys: keysAll() },
+    } satisfies Record<string, PairSide>;
+    await pairedComparison(generator, { target: 'Single peer, unbatched GET CPU vs bare ws (C=50 P=16)', metric: 'cpu', op: 'get', shape: [50, 16], limit: t.cpuVsBare, a: sides.bare, b: sides.peer });
+    await pairedComparison(generator, { target: 'Forwarded GET CPU (3 peers, via a non-owner) vs the bare forwarder (C=50 P=16)', metric: 'cpu', op: 'get', shape: [50, 16], limit: t.cpuVsForwarder, a: sides.forwarder, b: sides.viaNonOwner });
+    await pairedComparison(generator, { target: 'SET with --replicas 2 via a non-owner vs a single-peer SET, CPU (C=50 P=16)', metric: 'cpu', op: 'set', shape: [50, 16], limit: t.replicatedSetVsSingle, a: sides.peer, b: sides.viaNonOwner });
+    await pairedComparison(generator, { target: 'SET with --replicas 2 as raw frames to each primary vs a single-peer SET, CPU (C=50 P=16)', metric: 'cpu', op: 'set', shape: [50, 16], limit: t.replicatedSetVsSingle, a: sides.peer, b: sides.toPrimaries });
+    await pairedComparison(generator, { target: 'Ideal ring routing: GET CPU with raw frames to each primary vs the single peer (C=50 P=16)', metric: 'cpu', op: 'get', shape: [50, 16], limit: t.ringVsLocal, a: sides.peer, b: sides.toPrimaries });
+    await pairedComparison(generator, { target: 'Latency C=1 P=1: local GET p50 vs bare ws', metric: 'p50', op: 'get', shape: [1, 1], limit: t.p50VsBare, a: sides.bare, b: sides.peer });
+    await pairedComparison(generator, { target: 'Latency C=1 P=1: forwarded GET p50 vs the bare forwarder', metric: 'p50', op: 'get', shape: [1, 1], limit: t.p50VsBare, a: sides.forwarder, b: sides.viaNonOwner });
+  } finally {
+    await Promise.all(controls.map((c) => c.close()));
+    await Promise.all(peers.map(stopPeer));
+    await Promise.all(others.map((child) => processes.stop(child, 'SIGTERM')));
+  }
+}
+
+function pairedTable(): string {
+  if (paired.length === 0) return '';
+  const unit = (f: PairedFigure): string => (f.metric === 'cpu' ? 'µs/op' : 'µs p50');
+  return [
+    `| Paired comparison (B vs A, ${SETTINGS.pairedRounds} alternating rounds of ${SETTINGS.pairedPhaseMs} ms) | A | B | A per round | B per round | B ÷ A per round | median | limit | verdict |`,
+    '|---|---|---|---|---|---|---|---|---|',
+    ...paired.map((f) =>
+      f.error
+        ? `| ${f.target} | ${f.aLabel} | ${f.bLabel} | FAILED: ${f.error} | | | | <= ${f.limit}x | n/a |`
+        : `| ${f.target} | ${f.aLabel} | ${f.bLabel} | ${f.a.map((v) => v.toFixed(2)).join(', ')} ${unit(f)} | ${f.b.map((v) => v.toFixed(2)).join(', ')} ${unit(f)} | ${f.ratios.map((r) => r.toFixed(2)).join(', ')} | ${f.median.toFixed(2)}x | <= ${f.limit}x | ${f.median <= f.limit ? 'PASS' : 'FAIL'} |`,
+    ),
+  ].join('\n');
 }
 
 /** Whether an executable `command` is on PATH. */
@@ -889,6 +1055,7 @@ async function main(): Promise<number> {
     await section('cluster', '3 peers, --replicas 2', () => clusterDeployment(generator));
     await section('redis', 'redis-server', () => redisDeployment(generator, memory));
     await section('memory', `memory of one peer holding ${fmt.int(SETTINGS.memoryEntries)} entries`, () => peerMemory(generator, memory));
+    await section('paired', 'paired comparisons (every server up at once, sides alternated)', () => pairedDeployment(generator));
   } finally {
     await generator.stop();
     await processes.stopAll();
@@ -918,6 +1085,8 @@ async function main(): Promise<number> {
     '',
     targetTable(checks),
     '',
+    pairedTable(),
+    '',
     ...(allNotes.length > 0 ? ['Notes:', '', ...allNotes.map((n) => `- ${n}`), ''] : []),
     profiles,
   ].join('\n');
@@ -936,7 +1105,7 @@ async function main(): Promise<number> {
   const name = `${QUICK ? 'perf-quick' : 'perf'}${PROFILE ? '-profiled' : ''}`;
   await mkdir(RESULTS_DIR, { recursive: true });
   const detailed = rows.map((row) => ({ ...row, ratios: { get: ratiosOf(row, 'get'), set: ratiosOf(row, 'set') } }));
-  await writeFile(`${RESULTS_DIR}${name}.json`, `${JSON.stringify({ meta, errors, rows: detailed, memory, loopDelays, targets: checks, notes: allNotes }, null, 2)}\n`);
+  await writeFile(`${RESULTS_DIR}${name}.json`, `${JSON.stringify({ meta, errors, rows: detailed, memory, loopDelays, targets: checks, paired, notes: allNotes }, null, 2)}\n`);
   await writeFile(`${RESULTS_DIR}${name}.md`, markdown);
   process.stdout.write(`${body}\n`);
   progress(`wrote bench/results/${name}.json and .md`);
