@@ -96,8 +96,8 @@ const SETTINGS = {
    * rounds, each round a fresh warm-up and one phase, and reports the median of the per-round ratios.
    */
   pairedRounds: 3,
-  pairedPhaseMs: QUICK ? 250 : 1500,
-  pairedWarmupMs: QUICK ? 100 : 500,
+  pairedPhaseMs: QUICK ? 150 : 1500,
+  pairedWarmupMs: QUICK ? 50 : 500,
   /** Targets of issue 5. */
   targets: { cpuVsBare: 1.15, cpuVsForwarder: 1.15, replicatedSetVsSingle: 3, ringVsLocal: 1.15, batchedGetUs: 2.5, p50VsBare: 1.1, loopStallMs: 10 },
 };
