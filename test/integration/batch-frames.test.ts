@@ -7,7 +7,7 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testPeerConfig } from '../../src/config.js';
 import { Peer } from '../../src/peer.js';
-import { waitFor } from '../support/wait-for.js';
+import { startInProcessCluster } from '../support/in-process-cluster.js';
 
 type Reply = { id: unknown; ok: boolean; error?: { code: string; message: string }; [field: string]: unknown };
 
@@ -29,12 +29,8 @@ describe('batch frames', () => {
   let socket: WebSocket;
 
   beforeAll(async () => {
-    const a = await Peer.start({ id: 'a' }, { base });
-    const b = await Peer.start({ id: 'b', bootstrap: [a.advertisedUrl] }, { base });
-    const c = await Peer.start({ id: 'c', bootstrap: [a.advertisedUrl] }, { base });
-    peers = [a, b, c];
-    await waitFor(() => peers.every((p) => p.ring.size === 3), 5000, 'a three-peer ring everywhere');
-    socket = new WebSocket(a.advertisedUrl);
+    peers = await startInProcessCluster(['a', 'b', 'c'], base);
+    socket = new WebSocket(peers[0]!.advertisedUrl);
     await new Promise((resolve, reject) => {
       socket.once('open', resolve);
       socket.once('error', reject);

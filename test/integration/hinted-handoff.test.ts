@@ -6,15 +6,14 @@ import { describe, expect, it } from 'vitest';
 import { CacheClient } from '../../src/client/cache-client.js';
 import { testPeerConfig } from '../../src/config.js';
 import { Peer } from '../../src/peer.js';
+import { startInProcessCluster } from '../support/in-process-cluster.js';
 import { waitFor } from '../support/wait-for.js';
 
 const base = { ...testPeerConfig(), writeAcks: 1 };
 
 describe('hinted handoff', () => {
   it('delivers a write a replica missed while its link was down', async () => {
-    const peers = [await Peer.start({ id: 'a' }, { base })];
-    peers.push(await Peer.start({ id: 'b', bootstrap: [peers[0]!.advertisedUrl] }, { base }));
-    peers.push(await Peer.start({ id: 'c', bootstrap: [peers[0]!.advertisedUrl] }, { base }));
+    const peers = await startInProcessCluster(['a', 'b', 'c'], base);
     const byId = new Map(peers.map((p) => [p.id, p]));
     try {
       await waitFor(() => peers.every((p) => p.ring.size === 3 && p.links.all().length === 2), 5000, 'a full mesh');

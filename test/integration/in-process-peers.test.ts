@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { CacheClient } from '../../src/client/cache-client.js';
 import { testPeerConfig } from '../../src/config.js';
 import { Peer } from '../../src/peer.js';
+import { startInProcessCluster } from '../support/in-process-cluster.js';
 import { waitFor } from '../support/wait-for.js';
 
 const base = testPeerConfig();
@@ -16,12 +17,9 @@ function activeHandles(): number {
 
 describe('in-process peers', () => {
   it('a peer restarted with the same id rejoins and is refilled with its share', async () => {
-    const a = await Peer.start({ id: 'a' }, { base });
-    const b = await Peer.start({ id: 'b', bootstrap: [a.advertisedUrl] }, { base });
-    const c = await Peer.start({ id: 'c', bootstrap: [a.advertisedUrl] }, { base });
+    const [a, b, c] = (await startInProcessCluster(['a', 'b', 'c'], base)) as [Peer, Peer, Peer];
     const client = await CacheClient.connect(a.advertisedUrl, { discoverPeers: false });
     try {
-      await waitFor(() => [a, b, c].every((p) => p.ring.size === 3), 5000, 'a three-peer ring everywhere');
       await client.mset(Array.from({ length: 300 }, (_, i) => ({ key: `k${i}`, value: i })));
       const heldByC = c.store.liveCount;
       expect(heldByC).toBeGreaterThan(0);
@@ -44,12 +42,9 @@ describe('in-process peers', () => {
 
   it('a graceful leave with replicas 1 hands every entry to its new owner', async () => {
     const cfg = { ...base, replicas: 1 };
-    const a = await Peer.start({ id: 'a' }, { base: cfg });
-    const b = await Peer.start({ id: 'b', bootstrap: [a.advertisedUrl] }, { base: cfg });
-    const c = await Peer.start({ id: 'c', bootstrap: [a.advertisedUrl] }, { base: cfg });
+    const [a, b, c] = (await startInProcessCluster(['a', 'b', 'c'], cfg)) as [Peer, Peer, Peer];
     const client = await CacheClient.connect(a.advertisedUrl, { discoverPeers: false });
     try {
-      await waitFor(() => [a, b, c].every((p) => p.ring.size === 3), 5000, 'a three-peer ring');
       await client.mset(Array.from({ length: 300 }, (_, i) => ({ key: `k${i}`, value: i })));
       expect(b.store.liveCount).toBeGreaterThan(0);
       const report = await b.leave();
@@ -149,11 +144,8 @@ describe('in-process peers', () => {
 
   it('a whole cluster leaving at once does not sit out the leave deadline', async () => {
     const cfg = { ...base, leaveTimeoutMs: 60_000 };
-    const a = await Peer.start({ id: 'a' }, { base: cfg });
-    const b = await Peer.start({ id: 'b', bootstrap: [a.advertisedUrl] }, { base: cfg });
-    const c = await Peer.start({ id: 'c', bootstrap: [a.advertisedUrl] }, { base: cfg });
+    const [a, b, c] = (await startInProcessCluster(['a', 'b', 'c'], cfg)) as [Peer, Peer, Peer];
     const client = await CacheClient.connect(a.advertisedUrl, { discoverPeers: false });
-    await waitFor(() => [a, b, c].every((p) => p.ring.size === 3), 5000, 'a three-peer ring');
     await client.mset(Array.from({ length: 300 }, (_, i) => ({ key: `k${i}`, value: i })));
     await client.close();
     let left = 0;

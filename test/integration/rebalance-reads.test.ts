@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { CacheClient } from '../../src/client/cache-client.js';
 import { testPeerConfig } from '../../src/config.js';
 import { Peer } from '../../src/peer.js';
+import { startInProcessCluster } from '../support/in-process-cluster.js';
 import { waitFor } from '../support/wait-for.js';
 
 const base = { ...testPeerConfig(), rebalanceBatchEntries: 16 };
@@ -15,13 +16,10 @@ const KEYS = 6000;
 
 describe('reads during a rebalance', () => {
   it('find every key through a joining peer while entries stream to it', async () => {
-    const peers = [await Peer.start({ id: 'r1' }, { base })];
-    peers.push(await Peer.start({ id: 'r2', bootstrap: [peers[0]!.advertisedUrl] }, { base }));
-    peers.push(await Peer.start({ id: 'r3', bootstrap: [peers[0]!.advertisedUrl] }, { base }));
+    const peers = await startInProcessCluster(['r1', 'r2', 'r3'], base);
     const writer = await CacheClient.connect(peers[0]!.advertisedUrl, { discoverPeers: false });
     let reader: CacheClient | undefined;
     try {
-      await waitFor(() => peers.every((p) => p.ring.size === 3), 5000, 'a three-peer ring');
       for (let start = 0; start < KEYS; start += 500) {
         await writer.mset(Array.from({ length: 500 }, (_, j) => ({ key: `k${start + j}`, value: start + j })));
       }

@@ -11,6 +11,7 @@ import { ClusterWatcher, type WatchedClient } from '../../../src/console/cluster
 import { testPeerConfig } from '../../../src/config.js';
 import { CacheError } from '../../../src/errors.js';
 import { Peer } from '../../../src/peer.js';
+import { startInProcessCluster } from '../../support/in-process-cluster.js';
 import { waitFor } from '../../support/wait-for.js';
 
 const base = testPeerConfig();
@@ -25,12 +26,8 @@ describe('ClusterWatcher on real peers', () => {
     let client: CacheClient | undefined;
     let watcher: ClusterWatcher | undefined;
     try {
-      const p1 = await Peer.start({ id: 'p1' }, { base });
-      peers.push(p1);
-      peers.push(await Peer.start({ id: 'p2', bootstrap: [p1.advertisedUrl] }, { base }));
-      const p3 = await Peer.start({ id: 'p3', bootstrap: [p1.advertisedUrl] }, { base });
-      peers.push(p3);
-      await waitFor(() => peers.every((p) => p.ring.size === 3), 5000, 'a three-peer ring');
+      peers.push(...(await startInProcessCluster(['p1', 'p2', 'p3'], base)));
+      const [p1, , p3] = peers as [Peer, Peer, Peer];
       client = await CacheClient.connect(p1.advertisedUrl);
       await client.mset(Array.from({ length: 300 }, (_, i) => ({ key: `k${i}`, value: i })));
 
@@ -78,11 +75,8 @@ describe('ClusterWatcher on real peers', () => {
     let client: CacheClient | undefined;
     let watcher: ClusterWatcher | undefined;
     try {
-      const p1 = await Peer.start({ id: 'p1' }, { base });
-      peers.push(p1);
-      const p2 = await Peer.start({ id: 'p2', bootstrap: [p1.advertisedUrl] }, { base });
-      peers.push(p2);
-      await waitFor(() => peers.every((p) => p.ring.size === 2), 5000, 'a two-peer ring');
+      peers.push(...(await startInProcessCluster(['p1', 'p2'], base)));
+      const [p1, p2] = peers as [Peer, Peer];
       client = await CacheClient.connect([p1.advertisedUrl, p2.advertisedUrl], { reconnectBaseMs: 20, reconnectMaxMs: 100, timeoutMs: 1000 });
       const view = new ClusterView();
       watcher = new ClusterWatcher({ client, view, pollMs: 200 });

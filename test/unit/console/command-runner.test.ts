@@ -9,7 +9,7 @@ import type { ConsoleExtension } from '../../../src/console/console-commands.js'
 import { testPeerConfig } from '../../../src/config.js';
 import { CacheError } from '../../../src/errors.js';
 import { Peer } from '../../../src/peer.js';
-import { waitFor } from '../../support/wait-for.js';
+import { startInProcessCluster } from '../../support/in-process-cluster.js';
 
 const base = testPeerConfig();
 
@@ -20,9 +20,7 @@ describe('ConsoleSession against real peers', () => {
   let session: ConsoleSession;
 
   beforeAll(async () => {
-    p1 = await Peer.start({ id: 'p1' }, { base });
-    p2 = await Peer.start({ id: 'p2', bootstrap: [p1.advertisedUrl] }, { base });
-    await waitFor(() => p1.ring.size === 2 && p2.ring.size === 2, 5000, 'a two-peer ring');
+    [p1, p2] = (await startInProcessCluster(['p1', 'p2'], base)) as [Peer, Peer];
     client = await CacheClient.connect(p1.advertisedUrl);
     session = new ConsoleSession({ client });
   });

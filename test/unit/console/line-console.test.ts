@@ -11,7 +11,7 @@ import { runLineConsole } from '../../../src/console/line-console.js';
 import { formatViewEvent } from '../../../src/console/result-format.js';
 import { testPeerConfig } from '../../../src/config.js';
 import { Peer } from '../../../src/peer.js';
-import { waitFor } from '../../support/wait-for.js';
+import { startInProcessCluster } from '../../support/in-process-cluster.js';
 
 const base = testPeerConfig();
 
@@ -34,9 +34,7 @@ describe('line console against real peers', () => {
   let client: CacheClient;
 
   beforeAll(async () => {
-    p1 = await Peer.start({ id: 'p1' }, { base });
-    p2 = await Peer.start({ id: 'p2', bootstrap: [p1.advertisedUrl] }, { base });
-    await waitFor(() => p1.ring.size === 2 && p2.ring.size === 2, 5000, 'a two-peer ring');
+    [p1, p2] = (await startInProcessCluster(['p1', 'p2'], base)) as [Peer, Peer];
     client = await CacheClient.connect(p1.advertisedUrl);
   });
 
