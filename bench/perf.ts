@@ -873,77 +873,66 @@ function targets(memory: MemoryFigures): TargetCheck[] {
   };
   const x = (v: number): string => `${v.toFixed(2)}x`;
   const cpuRatio = (a: Row | undefined, b: Row | undefined, op: 'get' | 'set'): number | undefined => ratio(valid(a, op)?.cpuUsPerOp, valid(b, op)?.cpuUsPerOp);
-  const cpuText = (a: Row | undefined, b: Row | undefined, op: 'get' | 'set'): string =>
-    ` (${fmt.cpu(a?.[op]?.cpuUsPerOp)} vs ${fmt.cpu(b?.[op]?.cpuUsPerOp)} µs/op)`;
+  /** A target on the CPU per operation of row `a` over row `b` (op `op`), at most `limit` times. */
+  const checkCpuRatio = (target: string, a: Row | undefined, b: Row | undefined, op: 'get' | 'set', limit: number, extra = ''): void =>
+    check(target, cpuRatio(a, b, op), limit, x, `<= ${limit}x`, ` (${fmt.cpu(a?.[op]?.cpuUsPerOp)} vs ${fmt.cpu(b?.[op]?.cpuUsPerOp)} µs/op)${extra}`);
 
   const peer = findRow('peer', 50, 16);
   const bare = findRow('bare', 50, 16);
-  check('Single peer, unbatched: server CPU per GET vs bare ws (C=50 P=16)', cpuRatio(peer, bare, 'get'), t.cpuVsBare, x, `<= ${t.cpuVsBare}x`, cpuText(peer, bare, 'get'));
+  checkCpuRatio('Single peer, unbatched: server CPU per GET vs bare ws (C=50 P=16)', peer, bare, 'get', t.cpuVsBare);
   const fwd = findRow('cluster-forwarded', 50, 16);
   const bareFwd = findRow('forwarder', 50, 16);
-  check('Forwarded GET through a non-owner: CPU summed over the 3 peers vs the bare forwarder (front + back)', cpuRatio(fwd, bareFwd, 'get'), t.cpuVsForwarder, x, `<= ${t.cpuVsForwarder}x`, cpuText(fwd, bareFwd, 'get'));
-  check('SET with --replicas 2 via a non-owner (forward + replicate): CPU summed over the peers vs a single-peer SET', cpuRatio(fwd, peer, 'set'), t.replicatedSetVsSingle, x, `<= ${t.replicatedSetVsSingle}x`, cpuText(fwd, peer, 'set'));
+  checkCpuRatio('Forwarded GET through a non-owner: CPU summed over the 3 peers vs the bare forwarder (front + back)', fwd, bareFwd, 'get', t.cpuVsForwarder);
+  checkCpuRatio('SET with --replicas 2 via a non-owner (forward + replicate): CPU summed over the peers vs a single-peer SET', fwd, peer, 'set', t.replicatedSetVsSingle);
   const ringClient = findRow('cluster-ring-client', 50, 16);
   const peerClient = findRow('peer-client', 50, 16);
-  check('SET with --replicas 2 through the ring-aware CacheClient (straight to the primary, which replicates): CPU summed over the peers vs the same client on a single peer', cpuRatio(ringClient, peerClient, 'set'), t.replicatedSetVsSingle, x, `<= ${t.replicatedSetVsSingle}x`, cpuText(ringClient, peerClient, 'set'));
-  // Replication alone: raw frames straight to each key's primary (no forward, no client library) vs raw frames to one peer.
-  const ringRawSet = findRow('cluster-ring-raw', 50, 16);
-  check(
-    'SET with --replicas 2 sent as raw frames to each key\'s primary (replication alone): CPU summed over the peers vs the raw single-peer SET',
-    cpuRatio(ringRawSet, peer, 'set'),
+  checkCpuRatio(
+    'SET with --replicas 2 through the ring-aware CacheClient (straight to the primary, which replicates): CPU summed over the peers vs the same client on a single peer',
+    ringClient,
+    peerClient,
+    'set',
     t.replicatedSetVsSingle,
-    x,
-    `<= ${t.replicatedSetVsSingle}x`,
-    cpuText(ringRawSet, peer, 'set'),
   );
+  // Replication alone: raw frames straight to each key's primary (no forward, no client library) vs raw frames to one peer.
+  const ringRaw = findRow('cluster-ring-raw', 50, 16);
+  checkCpuRatio('SET with --replicas 2 sent as raw frames to each key\'s primary (replication alone): CPU summed over the peers vs the raw single-peer SET', ringRaw, peer, 'set', t.replicatedSetVsSingle);
   const ringGet = valid(ringClient, 'get');
   const forwardedShare = ringGet?.forwarded !== undefined ? ringGet.forwarded / ringGet.ops : undefined;
-  check(
+  checkCpuRatio(
     'Ring-aware CacheClient, 3 peers: GET CPU summed over the peers vs the same client on a single peer (a local GET)',
-    cpuRatio(ringClient, peerClient, 'get'),
+    ringClient,
+    peerClient,
+    'get',
     t.ringVsLocal,
-    x,
-    `<= ${t.ringVsLocal}x`,
-    `${cpuText(ringClient, peerClient, 'get')}${forwardedShare !== undefined ? `; ${(forwardedShare * 100).toFixed(1)}% of GETs forwarded by the peers` : ''}`,
+    forwardedShare !== undefined ? `; ${(forwardedShare * 100).toFixed(1)}% of GETs forwarded by the peers` : '',
   );
   // The same comparisons at equal load per peer: each of the ring client's sockets carries about a
   // third of the 16 requests in flight, so its frames are a third as full as on one peer.
   const peerClientShare = findRow('peer-client', 50, RING_SHARE_PIPELINE);
-  check(
+  checkCpuRatio(
     `Ring-aware CacheClient, 3 peers: GET CPU summed over the peers vs the same client on a single peer at the same load per peer (C=50, P=${RING_SHARE_PIPELINE}: about 16/3 in flight per socket)`,
-    cpuRatio(ringClient, peerClientShare, 'get'),
+    ringClient,
+    peerClientShare,
+    'get',
     t.ringVsLocal,
-    x,
-    `<= ${t.ringVsLocal}x`,
-    cpuText(ringClient, peerClientShare, 'get'),
   );
-  check(
+  checkCpuRatio(
     `SET with --replicas 2 through the ring-aware CacheClient vs the same client on a single peer at the same load per peer (C=50, P=${RING_SHARE_PIPELINE})`,
-    cpuRatio(ringClient, peerClientShare, 'set'),
+    ringClient,
+    peerClientShare,
+    'set',
     t.replicatedSetVsSingle,
-    x,
-    `<= ${t.replicatedSetVsSingle}x`,
-    cpuText(ringClient, peerClientShare, 'set'),
   );
   check('Ring-aware CacheClient: share of GETs the peers had to forward (0 = every GET went to its primary)', forwardedShare, 0.01, (v) => `${(v * 100).toFixed(2)}%`, '<= 1%');
-  const ringRaw = findRow('cluster-ring-raw', 50, 16);
-  check(
-    'Ideal ring routing, 3 peers: raw frames sent to each key\'s primary, GET CPU summed over the peers vs the raw `peer` row',
-    cpuRatio(ringRaw, peer, 'get'),
-    t.ringVsLocal,
-    x,
-    `<= ${t.ringVsLocal}x`,
-    cpuText(ringRaw, peer, 'get'),
-  );
+  checkCpuRatio('Ideal ring routing, 3 peers: raw frames sent to each key\'s primary, GET CPU summed over the peers vs the raw `peer` row', ringRaw, peer, 'get', t.ringVsLocal);
   // Batching dilutes with three peers (each socket gets a third of a tick's requests): the unbatched pair isolates the routing.
   const ringUnbatched = findRow('cluster-ring-client-unbatched', 50, 16);
-  check(
+  checkCpuRatio(
     'Ring-aware CacheClient with batching off, 3 peers: GET CPU summed over the peers vs the raw unbatched `peer` row (one request per frame on both sides)',
-    cpuRatio(ringUnbatched, peer, 'get'),
+    ringUnbatched,
+    peer,
+    'get',
     t.ringVsLocal,
-    x,
-    `<= ${t.ringVsLocal}x`,
-    cpuText(ringUnbatched, peer, 'get'),
   );
   const peerBatch = findRow('peer-batch', 50, 16);
   const redisP = findRow('redis-benchmark', 50, 16);
