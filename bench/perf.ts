@@ -488,16 +488,31 @@ async function waitForCluster(peers: readonly PeerProcess[], controls: readonly 
   }
 }
 
+/**
+ * Starts a `--replicas 2` cluster with `ids` (the first peer alone, the others bootstrapping from
+ * it), each peer also pushed to `peers` and a control client for each to `controls` as it starts,
+ * so that the caller stops them whatever happens; then waits until the cluster has formed.
+ * @param profile false: never under `--profile`
+ * @returns the cluster's peers in the order of `ids`, and its ring as they report it
+ * @throws Error as {@link startPeer}, or when the cluster does not form within 30 s
+ */
+async function startBenchCluster(ids: readonly string[], peers: PeerProcess[], controls: CacheClient[], profile?: boolean) {
+  const args = [...PEER_ARGS, '--replicas', '2'];
+  const cluster: PeerProcess[] = [];
+  for (const id of ids) {
+    const peer = await startBenchPeer(id, { args, bootstrap: cluster[0]?.url, profile });
+    cluster.push(peer);
+    peers.push(peer);
+  }
+  for (const peer of cluster) controls.push(await connectControl(peer.url));
+  return { cluster, view: await waitForCluster(cluster, controls, 30_000) };
+}
+
 async function clusterDeployment(generator: Generator): Promise<void> {
   const peers: PeerProcess[] = [];
   const controls: CacheClient[] = [];
   try {
-    const args = [...PEER_ARGS, '--replicas', '2'];
-    peers.push(await startBenchPeer('bench-a', { args }));
-    peers.push(await startBenchPeer('bench-b', { args, bootstrap: peers[0]!.url }));
-    peers.push(await startBenchPeer('bench-c', { args, bootstrap: peers[0]!.url }));
-    for (const peer of peers) controls.push(await connectControl(peer.url));
-    const view = await waitForCluster(peers, controls, 30_000);
+    const { view } = await startBenchCluster(['bench-a', 'bench-b', 'bench-c'], peers, controls);
     const entry = peers[0]!;
     const loaded = await generator.preload({ kind: 'ws', mode: 'raw', urls: [entry.url] }, keysAll());
     if (loaded.via !== 'batch') notes.push(`3 peers: preloaded with ${loaded.via} frames.`);
@@ -635,14 +650,7 @@ async function pairedDeployment(generator: Generator): Promise<void> {
     others.push(front.child);
     const single = await startBenchPeer('pair-1', { profile: false });
     peers.push(single);
-    const args = [...PEER_ARGS, '--replicas', '2'];
-    const cluster: PeerProcess[] = [];
-    cluster.push(await startBenchPeer('pair-a', { args, profile: false }));
-    cluster.push(await startBenchPeer('pair-b', { args, bootstrap: cluster[0]!.url, profile: false }));
-    cluster.push(await startBenchPeer('pair-c', { args, bootstrap: cluster[0]!.url, profile: false }));
-    peers.push(...cluster);
-    for (const peer of cluster) controls.push(await connectControl(peer.url));
-    const view = await waitForCluster(cluster, controls, 30_000);
+    const { cluster, view } = await startBenchCluster(['pair-a', 'pair-b', 'pair-c'], peers, controls, false);
     const entry = cluster[0]!;
     for (const url of [bare.url, back.url, single.url, entry.url]) await generator.preload({ kind: 'ws', mode: 'raw', urls: [url] }, keysAll());
     const { nonOwned, primaryKeys } = clusterKeySets(view, cluster, entry.id);
