@@ -72,6 +72,16 @@ export async function runSection<T>(
   }
 }
 
+/**
+ * A number at `path` in a free-form stats object (a peer's `stats` reply, parsed JSON); NaN when
+ * any step is missing or the value is not a number.
+ */
+export function statAt(stats: unknown, ...path: string[]): number {
+  let node: unknown = stats;
+  for (const key of path) node = typeof node === 'object' && node !== null ? (node as Record<string, unknown>)[key] : undefined;
+  return typeof node === 'number' ? node : Number.NaN;
+}
+
 /** Resolves after `ms` milliseconds. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

@@ -32,7 +32,7 @@ import { defaultPeerConfig, suspicionTimeoutMs } from '../src/config.js';
 import { HashRing } from '../src/ring/hash-ring.js';
 import { hashKey } from '../src/ring/key-hash.js';
 import { ProcessGroup, startBareServer as spawnBareServer, stopOnSignals, startPeer as spawnPeer } from './bench-processes.js';
-import { benchStart, progress, runMain, runMeta, runSection, sleep, withTimeout } from './bench-run.js';
+import { benchStart, progress, runMain, runMeta, runSection, sleep, statAt, withTimeout } from './bench-run.js';
 
 // --- settings -------------------------------------------------------------------------------
 
@@ -123,13 +123,6 @@ function shuffle<T>(items: readonly T[]): T[] {
     [out[i], out[j]] = [out[j]!, out[i]!];
   }
   return out;
-}
-
-/** A number at `path` in a free-form stats object; NaN when absent. */
-function statAt(stats: Record<string, unknown>, ...path: string[]): number {
-  let node: unknown = stats;
-  for (const key of path) node = typeof node === 'object' && node !== null ? (node as Record<string, unknown>)[key] : undefined;
-  return typeof node === 'number' ? node : Number.NaN;
 }
 
 const fmt = {

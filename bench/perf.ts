@@ -43,7 +43,7 @@ import { CacheClient } from '../src/client/cache-client.js';
 import type { StallFigures } from '../src/event-loop-stalls.js';
 import { HashRing } from '../src/ring/hash-ring.js';
 import { HOST, ProcessGroup, stopOnSignals, startBareForwarder, startBareServer, startPeer, type PeerProcess } from './bench-processes.js';
-import { progress, runMain, runMeta, runSection, sleep, withTimeout } from './bench-run.js';
+import { progress, runMain, runMeta, runSection, sleep, statAt, withTimeout } from './bench-run.js';
 import type { GeneratorCommand } from './load-generator-process.js';
 import { keyName, type ClientLoadOptions, type LoadKeys, type LoadResult, type LoadShape, type LoadTarget, type PreloadResult } from './load-generator.js';
 import { summarizeCpuProfile } from './cpu-profile-summary.js';
@@ -128,13 +128,6 @@ function throwIfInterrupted(): void {
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/** A number at `path` in a free-form stats object; NaN when absent. */
-function statAt(stats: unknown, ...path: string[]): number {
-  let node: unknown = stats;
-  for (const key of path) node = typeof node === 'object' && node !== null ? (node as Record<string, unknown>)[key] : undefined;
-  return typeof node === 'number' ? node : Number.NaN;
 }
 
 // --- the load generator process -------------------------------------------------------------

@@ -37,7 +37,7 @@ import WebSocket from 'ws';
 import { defaultPeerConfig } from '../src/config.js';
 import { LocalStore } from '../src/store/local-store.js';
 import { loadStoreUnderTest, type BenchStore, type StoreUnderTest } from './store-under-test.js';
-import { progress, runMain, runMeta, runSection, sleep, withTimeout } from './bench-run.js';
+import { progress, runMain, runMeta, runSection, sleep, statAt, withTimeout } from './bench-run.js';
 
 // --- settings -------------------------------------------------------------------------------
 
@@ -367,11 +367,6 @@ async function stopPeer(): Promise<void> {
   });
 }
 
-function num(node: unknown, ...path: string[]): number {
-  for (const key of path) node = typeof node === 'object' && node !== null ? (node as Record<string, unknown>)[key] : undefined;
-  return typeof node === 'number' ? node : NaN;
-}
-
 async function peerBudget(): Promise<PeerResult> {
   const { url, child } = await startPeer();
   progress(`  peer pid ${child.pid} listening on ${url}`);
@@ -422,27 +417,27 @@ async function peerBudget(): Promise<PeerResult> {
 
   const startStats = await stats();
   const rss0 = rssBytes(pid);
-  const maxBytes = num(startStats, 'store', 'maxBytes');
+  const maxBytes = statAt(startStats, 'store', 'maxBytes');
   const checkpoints: PeerCheckpoint[] = [];
   let chargePerEntry = NaN;
   const checkpoint = async (label: string): Promise<void> => {
     const s = await stats();
     const rss = rssBytes(pid);
-    const storeBytes = num(s, 'store', 'bytes');
+    const storeBytes = statAt(s, 'store', 'bytes');
     checkpoints.push({
       label,
       written,
       chargedWrittenBytes: written * chargePerEntry,
       payloadWrittenBytes: written * (SETTINGS.keyChars + SETTINGS.valueChars),
       storeBytes,
-      storeMaxBytes: num(s, 'store', 'maxBytes'),
-      storeEntries: num(s, 'store', 'entries'),
-      evictions: num(s, 'store', 'evictions'),
+      storeMaxBytes: statAt(s, 'store', 'maxBytes'),
+      storeEntries: statAt(s, 'store', 'entries'),
+      evictions: statAt(s, 'store', 'evictions'),
       rssBytes: rss,
       rssGrowthBytes: rss - rss0,
       rssGrowthToBudget: (rss - rss0) / SETTINGS.peerBudgetBytes,
-      heapUsedBytes: num(s, 'process', 'heapUsedBytes'),
-      withinBudget: storeBytes <= num(s, 'store', 'maxBytes'),
+      heapUsedBytes: statAt(s, 'process', 'heapUsedBytes'),
+      withinBudget: storeBytes <= statAt(s, 'store', 'maxBytes'),
       atS: (performance.now() - fillStart) / 1000,
     });
     const c = checkpoints[checkpoints.length - 1]!;
@@ -453,7 +448,7 @@ async function peerBudget(): Promise<PeerResult> {
   // The store's charge per entry, from its own count after a first batch (no eviction yet).
   await writeUpTo(2000);
   const probe = await stats();
-  chargePerEntry = num(probe, 'store', 'bytes') / num(probe, 'store', 'entries');
+  chargePerEntry = statAt(probe, 'store', 'bytes') / statAt(probe, 'store', 'entries');
   const targetEntries = Math.ceil((SETTINGS.fillMultiple * maxBytes) / chargePerEntry);
   progress(`  store charges ${chargePerEntry.toFixed(0)} bytes/entry: ${fmt.int(targetEntries)} entries make ${SETTINGS.fillMultiple}x ${fmt.mb(maxBytes)}`);
 
