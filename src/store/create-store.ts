@@ -20,7 +20,7 @@ import { NoEvictionPolicy } from './no-eviction-policy.js';
 import { S3FifoPolicy } from './s3-fifo-policy.js';
 import { EVICTION_POLICIES, isEvictionPolicyName, type EvictionPolicyName, type SlotPolicy } from './slot-policy.js';
 import { WTinyLfuPolicy } from './w-tinylfu-policy.js';
-import { growFloat64, growInt32 } from './slot-lists.js';
+import { Float64Column, Int32Column, SLOT_PAGE_SLOTS, ValueColumn } from './slot-columns.js';
 
 export { EVICTION_POLICIES, type EvictionPolicyName } from './slot-policy.js';
 
@@ -251,17 +251,17 @@ export class SlotStore<V = unknown> implements Store<V> {
   private readonly shardMask: number;
   /** Entries held (the sum of the shards' sizes). */
   private count = 0;
-  /** Slot -> key; sized to the initial slots up front (as the typed arrays are), so that filling them never copies it. */
-  private keys: StoreKey[];
-  private values: V[];
-  private sizes: Float64Array;
-  private expires: Float64Array;
+  /** Slot -> key. The per-slot columns are paged (`slot-columns.ts`): adding slots copies none of them. */
+  private readonly keys: ValueColumn<StoreKey>;
+  private readonly values: ValueColumn<V>;
+  private readonly sizes: Float64Column;
+  private readonly expires: Float64Column;
   /**
-   * Freed slots, a stack in a typed array as long as the slot arrays (it can never hold more):
-   * a `number[]` here grew by copying while a mass expiry freed slots, 5-12 ms at a time at half
-   * a million.
+   * Freed slots, a stack in a column as long as the others (it can never hold more): a
+   * `number[]` here grew by copying while a mass expiry freed slots, 5-12 ms at a time at half a
+   * million.
    */
-  private free: Int32Array;
+  private readonly free: Int32Column;
   private freeCount = 0;
   private nextSlot = 0;
   private slots: number;
@@ -326,11 +326,11 @@ export class SlotStore<V = unknown> implements Store<V> {
     this.now = options.now ?? Date.now;
     // One spare slot: a new entry is inserted before the policy picks what leaves.
     this.slots = maxEntries !== undefined ? Math.min(maxEntries + 1, 1 << 16) : 1024;
-    this.keys = new Array<StoreKey>(this.slots).fill(undefined as unknown as StoreKey);
-    this.values = new Array<V>(this.slots).fill(undefined as V);
-    this.free = new Int32Array(this.slots);
-    this.sizes = new Float64Array(this.slots);
-    this.expires = new Float64Array(this.slots);
+    this.keys = new ValueColumn<StoreKey>(undefined as unknown as StoreKey, this.slots);
+    this.values = new ValueColumn<V>(undefined as V, this.slots);
+    this.free = new Int32Column(0, this.slots);
+    this.sizes = new Float64Column(0, this.slots);
+    this.expires = new Float64Column(0, this.slots);
     const capacity = this.byEntries ? this.maxEntries : this.maxBytes;
     this.impl = createPolicy(policy, capacity, this.slots, maxEntries);
     this.s3 = this.impl instanceof S3FifoPolicy ? this.impl : null;
@@ -350,7 +350,7 @@ export class SlotStore<V = unknown> implements Store<V> {
     let removed = 0;
     for (let scanned = 1; scanned <= end; scanned++) {
       if (cursor >= end) cursor = 0;
-      const e = expires[cursor]!;
+      const e = expires.get(cursor);
       if (e !== 0 && e <= now) {
         this.expireSlot(cursor);
         removed += 1;
@@ -420,12 +420,12 @@ export class SlotStore<V = unknown> implements Store<V> {
     const s3 = this.s3;
     if (s3 !== null) s3.onHit(slot);
     else this.impl.onHit(slot);
-    return this.values[slot];
+    return this.values.get(slot);
   }
 
   /** Reclaims the entry in `slot` when it has expired; true when it did. Out of line: `get` stays small enough to be inlined. */
   private reclaimIfExpired(slot: number): boolean {
-    const e = this.expires[slot]!;
+    const e = this.expires.get(slot);
     if (e === 0 || e > this.now()) return false;
     this.expireSlot(slot);
     return true;
@@ -464,10 +464,10 @@ export class SlotStore<V = unknown> implements Store<V> {
     // S3-FIFO makes room before it inserts (the paper's order) when bounded by entries: the new
     // entry is never the victim, and it takes the victim's slot (no trip through the free list).
     const slot = s3 !== null && this.byEntries && this.count >= this.maxEntries ? this.vacate(s3.evict()) : this.allocSlot();
-    this.keys[slot] = key;
-    this.values[slot] = value;
-    this.sizes[slot] = size;
-    this.expires[slot] = expiresAt;
+    this.keys.set(slot, key);
+    this.values.set(slot, value);
+    this.sizes.set(slot, size);
+    this.expires.set(slot, expiresAt);
     this.lastSlot = slot;
     if (expiresAt !== 0) this.ttlCount += 1;
     this.indexFor(key).set(key, slot);
@@ -492,16 +492,16 @@ export class SlotStore<V = unknown> implements Store<V> {
 
   /** `put` of a key the store holds, in `slot`. */
   private overwrite(slot: number, value: V, size: number, expiresAt: number): 'stored' | 'refused' | 'evicted' {
-    const old = this.sizes[slot]!;
+    const old = this.sizes.get(slot);
     if (this.refuse && this.totalBytes - old + size > this.maxBytes) return this.refuseWrite();
     this.lastSlot = slot;
-    this.values[slot] = value;
-    this.sizes[slot] = size;
+    this.values.set(slot, value);
+    this.sizes.set(slot, size);
     this.totalBytes += size - old;
-    const oldExpiry = this.expires[slot]!;
+    const oldExpiry = this.expires.get(slot);
     if (oldExpiry !== expiresAt) {
       this.ttlCount += (expiresAt !== 0 ? 1 : 0) - (oldExpiry !== 0 ? 1 : 0);
-      this.expires[slot] = expiresAt;
+      this.expires.set(slot, expiresAt);
     }
     if (this.byEntries) this.impl.onUpdate(slot, 1, 1);
     else this.impl.onUpdate(slot, old, size);
@@ -529,7 +529,7 @@ export class SlotStore<V = unknown> implements Store<V> {
   delete(key: StoreKey): boolean {
     const slot = this.indexFor(key).get(key);
     if (slot === undefined) return false;
-    const e = this.expires[slot]!;
+    const e = this.expires.get(slot);
     if (e !== 0 && e <= this.now()) {
       this.expireSlot(slot);
       return false;
@@ -547,7 +547,7 @@ export class SlotStore<V = unknown> implements Store<V> {
   slotOf(key: StoreKey): number {
     const slot = this.indexFor(key).get(key);
     if (slot === undefined) return -1;
-    const e = this.expires[slot]!;
+    const e = this.expires.get(slot);
     if (e !== 0 && e <= this.now()) {
       this.expireSlot(slot);
       return -1;
@@ -557,7 +557,7 @@ export class SlotStore<V = unknown> implements Store<V> {
 
   /** The value in a slot returned by {@link slotOf}. */
   valueAt(slot: number): V {
-    return this.values[slot]!;
+    return this.values.get(slot);
   }
 
   /** Records a use of the entry in `slot` for the policy (not counted as a hit). */
@@ -625,14 +625,13 @@ export class SlotStore<V = unknown> implements Store<V> {
   }
 
   private allocSlot(): number {
-    if (this.freeCount > 0) return this.free[--this.freeCount]!;
+    if (this.freeCount > 0) return this.free.get(--this.freeCount);
     if (this.nextSlot === this.slots) {
-      const slots = Math.min(this.slots * 2, this.maxEntries + 1);
-      this.sizes = growFloat64(this.sizes, slots);
-      this.expires = growFloat64(this.expires, slots);
-      this.free = growInt32(this.free, slots, 0);
-      growArray(this.keys, slots, undefined as unknown as StoreKey);
-      growArray(this.values, slots, undefined as V);
+      // Doubling up to a page, then a page at a time: no growth copies more than one page.
+      const slots = Math.min(this.slots < SLOT_PAGE_SLOTS ? Math.min(this.slots * 2, SLOT_PAGE_SLOTS) : this.slots + SLOT_PAGE_SLOTS, this.maxEntries + 1);
+      for (const column of [this.sizes, this.expires, this.free]) column.grow(slots);
+      this.keys.grow(slots);
+      this.values.grow(slots);
       this.impl.grow(slots);
       this.slots = slots;
     }
@@ -648,14 +647,14 @@ export class SlotStore<V = unknown> implements Store<V> {
    */
   private vacate(slot: number): number {
     if (slot === -1) this.noVictim();
-    const key = this.keys[slot]!;
+    const key = this.keys.get(slot);
     this.indexFor(key).delete(key);
     this.count -= 1;
-    this.totalBytes -= this.sizes[slot]!;
-    const e = this.expires[slot]!;
+    this.totalBytes -= this.sizes.get(slot);
+    const e = this.expires.get(slot);
     if (e === 0) {
       this.evictions += 1;
-      if (this.onEvict !== undefined) this.onEvict(key, this.values[slot]!, 0, slot);
+      if (this.onEvict !== undefined) this.onEvict(key, this.values.get(slot), 0, slot);
     } else {
       this.vacateTimed(slot, key, e);
     }
@@ -669,7 +668,7 @@ export class SlotStore<V = unknown> implements Store<V> {
       this.expirations += 1;
     } else {
       this.evictions += 1;
-      if (this.onEvict !== undefined) this.onEvict(key, this.values[slot]!, expiresAt, slot);
+      if (this.onEvict !== undefined) this.onEvict(key, this.values.get(slot), expiresAt, slot);
     }
   }
 
@@ -679,9 +678,9 @@ export class SlotStore<V = unknown> implements Store<V> {
   }
 
   private evictSlot(slot: number): void {
-    const key = this.keys[slot]!;
-    const value = this.values[slot]!;
-    const e = this.expires[slot]!;
+    const key = this.keys.get(slot);
+    const value = this.values.get(slot);
+    const e = this.expires.get(slot);
     this.release(slot);
     if (e !== 0 && e <= this.now()) {
       this.expirations += 1;
@@ -693,28 +692,18 @@ export class SlotStore<V = unknown> implements Store<V> {
 
   /** Frees a slot the policy no longer tracks. */
   private release(slot: number): void {
-    this.indexFor(this.keys[slot]!).delete(this.keys[slot]!);
+    const key = this.keys.get(slot);
+    this.indexFor(key).delete(key);
     this.count -= 1;
-    this.totalBytes -= this.sizes[slot]!;
-    if (this.expires[slot] !== 0) {
+    this.totalBytes -= this.sizes.get(slot);
+    if (this.expires.get(slot) !== 0) {
       this.ttlCount -= 1;
-      this.expires[slot] = 0;
+      this.expires.set(slot, 0);
     }
-    this.keys[slot] = undefined as unknown as StoreKey;
-    this.values[slot] = undefined as V;
-    this.free[this.freeCount++] = slot;
+    this.keys.set(slot, undefined as unknown as StoreKey);
+    this.values.set(slot, undefined as V);
+    this.free.set(this.freeCount++, slot);
   }
-}
-
-/**
- * Lengthens `array` to `length`, the new places set to `fill`: one reallocation and a fill (at
- * half a million places about 9 ms, where a loop of `push` took 30-50 ms).
- */
-export function growArray<T>(array: T[], length: number, fill: T): void {
-  const from = array.length;
-  if (length <= from) return;
-  array.length = length;
-  array.fill(fill, from);
 }
 
 /** The entries of every shard of a split index, one shard after the other. */

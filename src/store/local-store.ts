@@ -37,7 +37,8 @@
 import { CacheError } from '../errors.js';
 import type { Version } from '../hlc.js';
 import { entryBytes, type StoredEntry } from './entry.js';
-import { DEFAULT_EVICTION_POLICY, EXPIRING_INDEX_SHARDS, growArray, SlotStore, type EvictionPolicyName } from './create-store.js';
+import { DEFAULT_EVICTION_POLICY, EXPIRING_INDEX_SHARDS, SlotStore, type EvictionPolicyName } from './create-store.js';
+import { Float64Column, ValueColumn } from './slot-columns.js';
 import { ExpiryIndex } from './expiry-index.js';
 
 /** Options of a {@link LocalStore}. */
@@ -98,7 +99,7 @@ const RECLAIM_FOR_WRITE_BUDGET_MS = 1;
 /** Most distinct writer ids {@link LocalStore} keeps one shared string for (peer ids: a cluster has a few). */
 const MAX_INTERNED_WRITERS = 1024;
 
-/** Slots the per-slot columns start with; they grow by doubling as the engine's slots do. */
+/** Slots the per-slot columns start with; they grow as the engine's slots do (doubling up to a page, then by pages). */
 const INITIAL_COLUMN_SLOTS = 1024;
 
 /** A peer's local versioned store. See the module comment for the model. */
@@ -129,10 +130,10 @@ export class LocalStore {
   /** The keys of one sweep chunk, reused (see {@link ExpiryIndex.popExpired}). */
   private readonly sweepKeys: string[] = [];
   /** Per engine slot: the version's wall time (ms), logical counter and peer id, and the expiry time (ms, 0 = never). */
-  private walls: Float64Array<ArrayBuffer> = new Float64Array(INITIAL_COLUMN_SLOTS);
-  private logicals: Float64Array<ArrayBuffer> = new Float64Array(INITIAL_COLUMN_SLOTS);
-  private writers: string[] = new Array<string>(INITIAL_COLUMN_SLOTS).fill('');
-  private expiries: Float64Array<ArrayBuffer> = new Float64Array(INITIAL_COLUMN_SLOTS);
+  private readonly walls = new Float64Column(0, INITIAL_COLUMN_SLOTS);
+  private readonly logicals = new Float64Column(0, INITIAL_COLUMN_SLOTS);
+  private readonly writers = new ValueColumn<string>('', INITIAL_COLUMN_SLOTS);
+  private readonly expiries = new Float64Column(0, INITIAL_COLUMN_SLOTS);
   /** Writer ids met so far, each mapped to the one string the columns hold for it. */
   private readonly writerIds = new Map<string, string>();
 
@@ -224,7 +225,7 @@ export class LocalStore {
   private liveSlot(slot: number): number {
     if (slot === -1) return -1;
     // Only entries with a TTL pay for a clock read.
-    const expiresAt = this.expiries[slot]!;
+    const expiresAt = this.expiries.get(slot);
     if (expiresAt !== 0 && expiresAt <= this.now()) {
       this.expire(slot);
       return -1;
@@ -234,27 +235,27 @@ export class LocalStore {
 
   /** The entry held in `slot`, as an object. */
   private entryAt(slot: number, value: string | null): StoredEntry {
-    const version: Version = [this.walls[slot]!, this.logicals[slot]!, this.writers[slot]!];
-    return { value, version, expiresAt: this.expiries[slot]! };
+    const version: Version = [this.walls.get(slot), this.logicals.get(slot), this.writers.get(slot)];
+    return { value, version, expiresAt: this.expiries.get(slot) };
   }
 
   /** Orders `version` against the one held in `slot` (as `compareVersions`). */
   private compareToSlot(version: Version, slot: number): number {
-    const wall = this.walls[slot]!;
+    const wall = this.walls.get(slot);
     if (version[0] !== wall) return version[0] - wall;
-    const logical = this.logicals[slot]!;
+    const logical = this.logicals.get(slot);
     if (version[1] !== logical) return version[1] - logical;
-    const writer = this.writers[slot]!;
+    const writer = this.writers.get(slot);
     return version[2] < writer ? -1 : version[2] > writer ? 1 : 0;
   }
 
   /** Writes an entry's version and expiry into the columns of `slot`, growing them first when needed. */
   private writeColumns(slot: number, version: Version, expiresAt: number): void {
     if (slot >= this.walls.length) this.growColumns(slot + 1);
-    this.walls[slot] = version[0];
-    this.logicals[slot] = version[1];
-    this.writers[slot] = this.internWriter(version[2]);
-    this.expiries[slot] = expiresAt;
+    this.walls.set(slot, version[0]);
+    this.logicals.set(slot, version[1]);
+    this.writers.set(slot, this.internWriter(version[2]));
+    this.expiries.set(slot, expiresAt);
   }
 
   /**
@@ -269,19 +270,12 @@ export class LocalStore {
     return id;
   }
 
-  /** Grows the columns (by doubling) to hold at least `slots` slots. */
+  /** Grows the columns (paged: see `slot-columns.ts`) to hold at least `slots` slots. */
   private growColumns(slots: number): void {
-    let length = this.walls.length;
-    while (length < slots) length *= 2;
-    const grow = (column: Float64Array): Float64Array<ArrayBuffer> => {
-      const next = new Float64Array(length);
-      next.set(column);
-      return next;
-    };
-    this.walls = grow(this.walls);
-    this.logicals = grow(this.logicals);
-    this.expiries = grow(this.expiries);
-    growArray(this.writers, length, '');
+    this.walls.grow(slots);
+    this.logicals.grow(slots);
+    this.expiries.grow(slots);
+    this.writers.grow(slots);
   }
 
   /** True when `key` has a live entry (a tombstone counts). Does not touch recency. */
@@ -319,7 +313,7 @@ export class LocalStore {
   apply(key: string, entry: StoredEntry): boolean {
     const now = this.now();
     let slot = this.engine.slotOf(key);
-    const currentExpiry = slot === -1 ? 0 : this.expiries[slot]!;
+    const currentExpiry = slot === -1 ? 0 : this.expiries.get(slot);
     const currentLive = slot !== -1 && (currentExpiry === 0 || currentExpiry > now);
     if (currentLive && this.compareToSlot(entry.version, slot) <= 0) return false;
 
@@ -348,11 +342,11 @@ export class LocalStore {
     // The entry replaced: none, or a live one (a dead one is reclaimed first, so the write below is a plain insert).
     let oldSlot = -1;
     if (slot !== -1) {
-      const oldExpiry = this.expiries[slot]!;
+      const oldExpiry = this.expiries.get(slot);
       if (oldExpiry !== 0 && oldExpiry <= now) this.expire(slot);
       else oldSlot = slot;
     }
-    const oldExpiresAt = oldSlot === -1 ? 0 : this.expiries[oldSlot]!;
+    const oldExpiresAt = oldSlot === -1 ? 0 : this.expiries.get(oldSlot);
     const oldWasValue = oldSlot !== -1 && this.engine.valueAt(oldSlot) !== null;
 
     this.writingKey = key;
@@ -418,7 +412,7 @@ export class LocalStore {
    */
   *entries(): IterableIterator<[string, StoredEntry]> {
     for (const [key, slot] of this.engine.slotEntries()) {
-      const expiresAt = this.expiries[slot]!;
+      const expiresAt = this.expiries.get(slot);
       if (expiresAt !== 0 && expiresAt <= this.now()) continue;
       yield [key as string, this.entryAt(slot, this.engine.valueAt(slot))];
     }
@@ -526,7 +520,7 @@ export class LocalStore {
     if (key === this.writingKey) return this.writingExpiry;
     const slot = this.engine.slotOf(key);
     if (slot === -1) return undefined;
-    const expiresAt = this.expiries[slot]!;
+    const expiresAt = this.expiries.get(slot);
     return expiresAt === 0 ? undefined : expiresAt;
   };
 
@@ -542,12 +536,12 @@ export class LocalStore {
       this.writtenEvicted = true;
       return;
     }
-    const expiresAt = this.expiries[slot]!;
+    const expiresAt = this.expiries.get(slot);
     if (expiresAt !== 0 && expiresAt <= this.now()) this.expirations += 1;
     else this.evictions += 1;
     if (value !== null) this.valueCount -= 1;
     if (expiresAt !== 0) this.expiry.discard();
-    this.expiries[slot] = 0;
+    this.expiries.set(slot, 0);
   };
 
   /** True when writing `size` bytes under `key`, replacing the entry in `slot` (-1 = none), keeps the store within `maxBytes`. */
@@ -558,7 +552,7 @@ export class LocalStore {
 
   /** Removes an entry that is not being popped from the expiry index (its item goes stale). */
   private remove(slot: number): void {
-    const expiresAt = this.expiries[slot]!;
+    const expiresAt = this.expiries.get(slot);
     this.removeEntry(slot);
     if (expiresAt !== 0) this.expiry.discard();
   }
@@ -567,7 +561,7 @@ export class LocalStore {
   private removeEntry(slot: number): void {
     if (this.engine.valueAt(slot) !== null) this.valueCount -= 1;
     this.engine.removeSlot(slot);
-    this.expiries[slot] = 0;
+    this.expiries.set(slot, 0);
   }
 
   private expire(slot: number): void {

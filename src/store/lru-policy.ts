@@ -48,7 +48,7 @@ export class LruPolicy implements SlotPolicy {
   /** Slots from least to most recently used (O(n); for tests). */
   slotsByRecency(): number[] {
     const out: number[] = [];
-    for (let s = this.lists.tails[0]!; s !== -1; s = this.lists.prev[s]!) out.push(s);
+    for (let s = this.lists.tails[0]!; s !== -1; s = this.lists.prev.get(s)) out.push(s);
     return out;
   }
 }

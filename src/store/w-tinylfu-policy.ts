@@ -23,7 +23,8 @@
  */
 import { FrequencySketch } from './frequency-sketch.js';
 import type { SlotPolicy } from './slot-policy.js';
-import { SlotLists, growInt32 } from './slot-lists.js';
+import { SlotLists } from './slot-lists.js';
+import { Float64Column, Int32Column } from './slot-columns.js';
 
 const WINDOW = 0;
 const PROBATION = 1;
@@ -42,8 +43,8 @@ const HASHDOS_THRESHOLD = 5;
 export class WTinyLfuPolicy implements SlotPolicy {
   readonly name = 'w-tinylfu' as const;
   private readonly lists: SlotLists;
-  private hashes: Int32Array;
-  private weights: Float64Array;
+  private readonly hashes: Int32Column;
+  private readonly weights: Float64Column;
   private readonly sketch: FrequencySketch;
   private readonly capacity: number;
   /** Weight held per list. */
@@ -69,8 +70,8 @@ export class WTinyLfuPolicy implements SlotPolicy {
    */
   constructor(capacity: number, slots: number, entryCapacity?: number, adaptive = true) {
     this.lists = new SlotLists(3, slots);
-    this.hashes = new Int32Array(slots);
-    this.weights = new Float64Array(slots);
+    this.hashes = new Int32Column(0, slots);
+    this.weights = new Float64Column(0, slots);
     this.capacity = capacity;
     this.sketch = new FrequencySketch(entryCapacity ?? Math.max(slots, 16));
     this.windowMax = Math.max(1, Math.floor(capacity * W_TINYLFU_WINDOW_RATIO));
@@ -80,17 +81,14 @@ export class WTinyLfuPolicy implements SlotPolicy {
   }
 
   grow(slots: number): void {
-    if (slots <= this.hashes.length) return;
     this.lists.grow(slots);
-    this.hashes = growInt32(this.hashes, slots, 0);
-    const w = new Float64Array(slots);
-    w.set(this.weights);
-    this.weights = w;
+    this.hashes.grow(slots);
+    this.weights.grow(slots);
   }
 
   onInsert(slot: number, hash: number, weight: number): void {
-    this.hashes[slot] = hash;
-    this.weights[slot] = weight;
+    this.hashes.set(slot, hash);
+    this.weights.set(slot, weight);
     this.sketch.increment(hash);
     this.lists.pushHead(WINDOW, slot);
     this.held[WINDOW]! += weight;
@@ -106,23 +104,23 @@ export class WTinyLfuPolicy implements SlotPolicy {
   }
 
   onHit(slot: number): void {
-    this.sketch.increment(this.hashes[slot]!);
+    this.sketch.increment(this.hashes.get(slot));
     this.hitsInSample += 1;
     this.touch(slot);
   }
 
   onUpdate(slot: number, oldWeight: number, newWeight: number): void {
-    this.weights[slot] = newWeight;
-    const l = this.lists.list[slot]!;
+    this.weights.set(slot, newWeight);
+    const l = this.lists.list.get(slot);
     this.held[l]! += newWeight - oldWeight;
-    this.sketch.increment(this.hashes[slot]!);
+    this.sketch.increment(this.hashes.get(slot));
     this.touch(slot);
   }
 
   onRemove(slot: number): void {
-    const l = this.lists.list[slot]!;
+    const l = this.lists.list.get(slot);
     if (l > PROTECTED) return;
-    this.held[l]! -= this.weights[slot]!;
+    this.held[l]! -= this.weights.get(slot);
     this.lists.unlink(slot);
     if (slot === this.candidate) this.candidate = -1;
   }
@@ -132,7 +130,7 @@ export class WTinyLfuPolicy implements SlotPolicy {
     const victim = lists.tails[PROBATION]!;
     const candidate = this.candidate;
     this.candidate = -1;
-    if (candidate !== -1 && victim !== -1 && candidate !== victim && lists.list[candidate] === PROBATION) {
+    if (candidate !== -1 && victim !== -1 && candidate !== victim && lists.list.get(candidate) === PROBATION) {
       const loser = this.admit(candidate, victim) ? victim : candidate;
       this.drop(loser);
       return loser;
@@ -158,7 +156,7 @@ export class WTinyLfuPolicy implements SlotPolicy {
 
   /** Which segment `slot` is in (for tests). */
   segmentOf(slot: number): 'window' | 'probation' | 'protected' | undefined {
-    const l = this.lists.list[slot];
+    const l = slot >= 0 && slot < this.lists.list.length ? this.lists.list.get(slot) : -1;
     return l === WINDOW ? 'window' : l === PROBATION ? 'probation' : l === PROTECTED ? 'protected' : undefined;
   }
 
@@ -179,7 +177,7 @@ export class WTinyLfuPolicy implements SlotPolicy {
 
   private touch(slot: number): void {
     const lists = this.lists;
-    const l = lists.list[slot]!;
+    const l = lists.list.get(slot);
     if (l === PROBATION) {
       if (slot === this.candidate) this.candidate = -1;
       this.transfer(slot, PROBATION, PROTECTED);
@@ -191,8 +189,8 @@ export class WTinyLfuPolicy implements SlotPolicy {
 
   /** True when the candidate should replace the victim (TinyLFU's admission, with Caffeine's hash-flooding guard). */
   private admit(candidate: number, victim: number): boolean {
-    const candidateFreq = this.sketch.frequency(this.hashes[candidate]!);
-    const victimFreq = this.sketch.frequency(this.hashes[victim]!);
+    const candidateFreq = this.sketch.frequency(this.hashes.get(candidate));
+    const victimFreq = this.sketch.frequency(this.hashes.get(victim));
     if (candidateFreq > victimFreq) return true;
     if (candidateFreq <= HASHDOS_THRESHOLD) return false;
     // xorshift32: a cheap deterministic coin, 1 in 128.
@@ -205,12 +203,12 @@ export class WTinyLfuPolicy implements SlotPolicy {
   }
 
   private drop(slot: number): void {
-    this.held[this.lists.list[slot]!]! -= this.weights[slot]!;
+    this.held[this.lists.list.get(slot)]! -= this.weights.get(slot);
     this.lists.unlink(slot);
   }
 
   private transfer(slot: number, from: number, to: number): void {
-    const w = this.weights[slot]!;
+    const w = this.weights.get(slot);
     this.lists.unlink(slot);
     this.lists.pushHead(to, slot);
     this.held[from]! -= w;
@@ -249,12 +247,12 @@ export class WTinyLfuPolicy implements SlotPolicy {
     for (let i = 0; i < TRANSFER_LIMIT; i++) {
       let from = PROBATION;
       let slot = lists.tails[PROBATION]!;
-      if (slot === -1 || quota < this.weights[slot]!) {
+      if (slot === -1 || quota < this.weights.get(slot)) {
         from = PROTECTED;
         slot = lists.tails[PROTECTED]!;
       }
       if (slot === -1) break;
-      const w = this.weights[slot]!;
+      const w = this.weights.get(slot);
       if (quota < w) break;
       quota -= w;
       if (slot === this.candidate) this.candidate = -1;
@@ -274,7 +272,7 @@ export class WTinyLfuPolicy implements SlotPolicy {
     for (let i = 0; i < TRANSFER_LIMIT; i++) {
       const slot = lists.tails[WINDOW]!;
       if (slot === -1) break;
-      const w = this.weights[slot]!;
+      const w = this.weights.get(slot);
       if (quota < w) break;
       quota -= w;
       this.transfer(slot, WINDOW, PROBATION);

@@ -1,0 +1,229 @@
+/**
+ * Per-slot columns of the store engine and its eviction policies, kept in fixed-size pages so
+ * that adding slots never copies a column.
+ *
+ * A column of one flat array has to be copied into one twice as long whenever the store outgrows
+ * it. At a million slots that copy, the zeroing of the new arrays and the full garbage collection
+ * that V8 runs when a few large arrays appear at once held one write (and the event loop) for
+ * 224 ms, at two million 761 ms, at four million 2.4 s: long enough for the other peers to
+ * suspect the peer. In pages the cost of growth is bounded by the page: the first page doubles
+ * up to {@link SLOT_PAGE_SLOTS} slots (copying at most that many), then each growth adds whole
+ * pages of that size and copies nothing.
+ *
+ * Slot `s` is at offset `s & (SLOT_PAGE_SLOTS - 1)` of page `s >>> SLOT_PAGE_BITS`; a read is
+ * one more load than a flat array (a few ns per access). In the store's trace replays
+ * (`npm run bench:hit-ratio`) the paged columns cost 15-25% of the raw store throughput; in a peer,
+ * where a request costs microseconds, the difference is within the noise (see
+ * docs/performance.md).
+ *
+ * Classes: {@link Int32Column}, {@link Uint8Column} and {@link Float64Column} over typed-array
+ * pages, {@link ValueColumn} over plain-array pages (keys, values, strings). Slots below
+ * {@link SLOT_PAGE_SLOTS} are read from the first page directly (one compare instead of the page
+ * lookup), so a store that fits in one page pays almost nothing for the paging.
+ */
+
+/** log2 of {@link SLOT_PAGE_SLOTS}. */
+export const SLOT_PAGE_BITS = 16;
+/** Slots per page (65,536): a page of a Float64 column is 512 KiB. */
+export const SLOT_PAGE_SLOTS = 1 << SLOT_PAGE_BITS;
+const OFFSET_MASK = SLOT_PAGE_SLOTS - 1;
+
+/** A page of a {@link NumberColumn}. */
+export type NumberPage = Int32Array | Uint8Array | Float64Array;
+
+/**
+ * The page lengths that hold `slots` slots: one page of exactly `slots` while that fits in a
+ * page, else whole pages.
+ */
+function pageLengths(slots: number): number[] {
+  if (slots <= SLOT_PAGE_SLOTS) return [Math.max(1, slots)];
+  return Array.from({ length: Math.ceil(slots / SLOT_PAGE_SLOTS) }, () => SLOT_PAGE_SLOTS);
+}
+
+/** The new length of a first page of `length` slots that must hold `slots`: at least double, at most a page. */
+function firstPageLength(length: number, slots: number): number {
+  return Math.min(Math.max(slots, 2 * length), SLOT_PAGE_SLOTS);
+}
+
+/**
+ * The paging of a column of numbers (see the module comment); {@link Int32Column},
+ * {@link Uint8Column} and {@link Float64Column} add the element access. Each of those defines its
+ * own `get` and `set`, so that every access site sees one array type (a site shared by several
+ * typed-array types measured 10-15% slower in the store's replay benchmark). The initial value
+ * is what every slot holds before it is first set; it must be representable in the page type.
+ */
+abstract class PagedNumbers<P extends NumberPage> {
+  /** The page of slots `0 .. SLOT_PAGE_SLOTS-1` (also `pages[0]`): the accessors' fast path. */
+  protected first: P;
+  protected readonly pages: P[];
+  private capacity: number;
+
+  /**
+   * @param newPage makes a zeroed page of the given length
+   * @param initial the value new slots start with
+   * @param slots the initial number of slots (at least 1 is allocated)
+   */
+  constructor(
+    private readonly newPage: (length: number) => P,
+    private readonly initial: number,
+    slots: number,
+  ) {
+    this.pages = pageLengths(slots).map((length) => this.makePage(length));
+    this.first = this.pages[0]!;
+    this.capacity = this.pages.length * this.first.length;
+  }
+
+  /** Slots the column holds now (at least the number last asked for). */
+  get length(): number {
+    return this.capacity;
+  }
+
+  /** The number in `slot` (`slot` below {@link length}; not checked). */
+  abstract get(slot: number): number;
+  /** Sets the number in `slot` (`slot` below {@link length}; not checked). */
+  abstract set(slot: number, value: number): void;
+
+  /**
+   * Makes room for slots `0 .. slots-1`, new slots holding the initial value: the first page at
+   * least doubles (up to a page), then whole pages are added. Copies at most one page.
+   */
+  grow(slots: number): void {
+    if (slots <= this.capacity) return;
+    const first = this.first;
+    if (first.length < SLOT_PAGE_SLOTS) {
+      const page = this.makePage(firstPageLength(first.length, slots));
+      page.set(first);
+      this.pages[0] = page;
+      this.first = page;
+    }
+    while (this.pages.length * SLOT_PAGE_SLOTS < slots) this.pages.push(this.makePage(SLOT_PAGE_SLOTS));
+    this.capacity = this.pages.length === 1 ? this.first.length : this.pages.length * SLOT_PAGE_SLOTS;
+  }
+
+  /** Sets every slot to `value`. */
+  fill(value: number): void {
+    for (const page of this.pages) page.fill(value);
+  }
+
+  private makePage(length: number): P {
+    const page = this.newPage(length);
+    if (this.initial !== 0) page.fill(this.initial);
+    return page;
+  }
+}
+
+/** A column of 32-bit signed integers, one per slot, in pages (see {@link PagedNumbers}). */
+export class Int32Column extends PagedNumbers<Int32Array> {
+  /** @param initial the value new slots start with; @param slots the initial number of slots */
+  constructor(initial: number, slots: number) {
+    super((length) => new Int32Array(length), initial, slots);
+  }
+
+  get(slot: number): number {
+    return slot < SLOT_PAGE_SLOTS ? this.first[slot]! : this.pages[slot >>> SLOT_PAGE_BITS]![slot & OFFSET_MASK]!;
+  }
+
+  set(slot: number, value: number): void {
+    if (slot < SLOT_PAGE_SLOTS) this.first[slot] = value;
+    else this.pages[slot >>> SLOT_PAGE_BITS]![slot & OFFSET_MASK] = value;
+  }
+}
+
+/** A column of bytes (0-255), one per slot, in pages (see {@link PagedNumbers}). */
+export class Uint8Column extends PagedNumbers<Uint8Array> {
+  /** @param initial the value new slots start with; @param slots the initial number of slots */
+  constructor(initial: number, slots: number) {
+    super((length) => new Uint8Array(length), initial, slots);
+  }
+
+  get(slot: number): number {
+    return slot < SLOT_PAGE_SLOTS ? this.first[slot]! : this.pages[slot >>> SLOT_PAGE_BITS]![slot & OFFSET_MASK]!;
+  }
+
+  set(slot: number, value: number): void {
+    if (slot < SLOT_PAGE_SLOTS) this.first[slot] = value;
+    else this.pages[slot >>> SLOT_PAGE_BITS]![slot & OFFSET_MASK] = value;
+  }
+}
+
+/** A column of doubles, one per slot, in pages (see {@link PagedNumbers}). */
+export class Float64Column extends PagedNumbers<Float64Array> {
+  /** @param initial the value new slots start with; @param slots the initial number of slots */
+  constructor(initial: number, slots: number) {
+    super((length) => new Float64Array(length), initial, slots);
+  }
+
+  get(slot: number): number {
+    return slot < SLOT_PAGE_SLOTS ? this.first[slot]! : this.pages[slot >>> SLOT_PAGE_BITS]![slot & OFFSET_MASK]!;
+  }
+
+  set(slot: number, value: number): void {
+    if (slot < SLOT_PAGE_SLOTS) this.first[slot] = value;
+    else this.pages[slot >>> SLOT_PAGE_BITS]![slot & OFFSET_MASK] = value;
+  }
+}
+
+/** A column of JavaScript values (keys, values, strings), one per slot, in plain-array pages (see the module comment). */
+export class ValueColumn<T> {
+  /** The page of slots `0 .. SLOT_PAGE_SLOTS-1` (also `pages[0]`): the accessors' fast path. */
+  private first: T[];
+  private readonly pages: T[][];
+  private capacity: number;
+
+  /**
+   * @param initial the value new slots start with (e.g. `undefined`)
+   * @param slots the initial number of slots (at least 1 is allocated)
+   */
+  constructor(
+    private readonly initial: T,
+    slots: number,
+  ) {
+    this.pages = pageLengths(slots).map((length) => this.makePage(length));
+    this.first = this.pages[0]!;
+    this.capacity = this.pages.length * this.first.length;
+  }
+
+  /** Slots the column holds now (at least the number last asked for). */
+  get length(): number {
+    return this.capacity;
+  }
+
+  /** The value in `slot` (`slot` below {@link length}; not checked). */
+  get(slot: number): T {
+    return slot < SLOT_PAGE_SLOTS ? this.first[slot]! : this.pages[slot >>> SLOT_PAGE_BITS]![slot & OFFSET_MASK]!;
+  }
+
+  /** Sets the value in `slot` (`slot` below {@link length}; not checked). */
+  set(slot: number, value: T): void {
+    if (slot < SLOT_PAGE_SLOTS) this.first[slot] = value;
+    else this.pages[slot >>> SLOT_PAGE_BITS]![slot & OFFSET_MASK] = value;
+  }
+
+  /**
+   * Makes room for slots `0 .. slots-1`, new slots holding the initial value: the first page at
+   * least doubles (up to a page), then whole pages are added. Copies at most one page.
+   */
+  grow(slots: number): void {
+    if (slots <= this.capacity) return;
+    const first = this.first;
+    if (first.length < SLOT_PAGE_SLOTS) {
+      // A new page and a copy: lengthening in place by more than about a thousand places can
+      // turn a V8 array into a slow dictionary.
+      const page = this.makePage(firstPageLength(first.length, slots));
+      for (let i = 0; i < first.length; i++) page[i] = first[i]!;
+      this.pages[0] = page;
+      this.first = page;
+    }
+    while (this.pages.length * SLOT_PAGE_SLOTS < slots) this.pages.push(this.makePage(SLOT_PAGE_SLOTS));
+    this.capacity = this.pages.length === 1 ? this.first.length : this.pages.length * SLOT_PAGE_SLOTS;
+  }
+
+  /** Sets every slot to `value`. */
+  fill(value: T): void {
+    for (const page of this.pages) page.fill(value);
+  }
+
+  private makePage(length: number): T[] {
+    return new Array<T>(length).fill(this.initial);
+  }
+}
