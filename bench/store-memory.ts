@@ -20,6 +20,13 @@
  *    duration of each sweep slice (LocalStore: its sweepExpired wrapped), and the time until the
  *    store is empty.
  *
+ * 4. Growth: an empty `LocalStore` written with 4.2 million entries (1.1 million in quick
+ *    mode) in turns of the peer's turn budget (`setImmediate` between turns, as a peer's event
+ *    loop runs), against a plain `Map` written the same way: the longest single write, writes
+ *    over 10 ms, and the longest gap between two turns (a GC that fell between them). The store's
+ *    per-slot columns are paged, so adding slots copies nothing; the `Map`'s rehash at each
+ *    power of two is what V8 itself costs.
+ *
  * Every loop is bounded in count and time; the peer process is killed on every exit path.
  *
  * Run: `npm run bench:memory [-- --quick]` (node --expose-gc). Progress on stderr, the markdown
@@ -63,6 +70,12 @@ const SETTINGS = {
   expiringKeys: QUICK ? 200_000 : 1_000_000,
   idleBaselineMs: 1000,
   reclaimBudgetMs: 60_000,
+  /**
+   * Section 4: entries written into an empty store, past a power of two (where a V8 `Map`
+   * rehashes and flat slot arrays would double), in turns of the peer's default turn budget.
+   */
+  growthEntries: QUICK ? 1_100_000 : 4_200_000,
+  growthBudgetMs: 120_000,
 } as const;
 
 const CLI = fileURLToPath(new URL('../cli/ringcache.js', import.meta.url));
@@ -673,6 +686,88 @@ function expiryTable(rows: readonly ExpiryResult[]): string {
   return lines.join('\n');
 }
 
+interface GrowthResult {
+  store: string;
+  entries: number;
+  /** The longest single write, ms, and the entry count when it ran. */
+  longestWriteMs: number;
+  longestWriteAt: number;
+  writesOver10Ms: number;
+  /** The longest time between the end of one turn and the start of the next, ms. */
+  longestGapMs: number;
+  totalMs: number;
+}
+
+/**
+ * Writes `n` new entries through `write` in turns of `turnMs` (a `setImmediate` between turns),
+ * timing every write; stops early after {@link SETTINGS.growthBudgetMs}.
+ */
+async function measureGrowth(name: string, write: (key: string, value: string, i: number) => void, n: number, turnMs: number): Promise<GrowthResult> {
+  progress(`  ${name}: ${fmt.int(n)} writes`);
+  const value = JSON.stringify('v'.repeat(SETTINGS.valueChars - 2));
+  const result: GrowthResult = { store: name, entries: 0, longestWriteMs: 0, longestWriteAt: 0, writesOver10Ms: 0, longestGapMs: 0, totalMs: 0 };
+  const start = performance.now();
+  let i = 0;
+  let lastTurnEnd = performance.now();
+  await new Promise<void>((resolve) => {
+    const turn = (): void => {
+      const turnStart = performance.now();
+      result.longestGapMs = Math.max(result.longestGapMs, turnStart - lastTurnEnd);
+      while (i < n && performance.now() - turnStart < turnMs) {
+        const key = `g${i.toString(36).padStart(SETTINGS.keyChars - 1, '0')}`;
+        const t = performance.now();
+        write(key, `${value}`, i);
+        const ms = performance.now() - t;
+        if (ms > 10) result.writesOver10Ms += 1;
+        if (ms > result.longestWriteMs) {
+          result.longestWriteMs = ms;
+          result.longestWriteAt = i;
+        }
+        i += 1;
+      }
+      lastTurnEnd = performance.now();
+      if (i < n && lastTurnEnd - start < SETTINGS.growthBudgetMs && !interrupted) setImmediate(turn);
+      else resolve();
+    };
+    setImmediate(turn);
+  });
+  result.entries = i;
+  result.totalMs = performance.now() - start;
+  return result;
+}
+
+/** Section 4: a LocalStore and a plain Map, each filled from empty (see the module comment). */
+async function growthStalls(): Promise<GrowthResult[]> {
+  const n = SETTINGS.growthEntries;
+  const turnMs = DEFAULTS.turnBudgetMs;
+  const rows: GrowthResult[] = [];
+  {
+    const map = new Map<string, string>();
+    rows.push(await measureGrowth('Map<string, string> (baseline)', (key, value) => map.set(key, value), n, turnMs));
+  }
+  fullGc();
+  {
+    const store = new LocalStore({ maxBytes: 64 * 1024 * MB, tombstoneTtlMs: DEFAULTS.tombstoneTtlMs });
+    const wall = Date.now();
+    rows.push(await measureGrowth('LocalStore (peer store)', (key, value, i) => store.apply(key, { value, version: [wall, i, 'bench'], expiresAt: 0 }), n, turnMs));
+  }
+  fullGc();
+  return rows;
+}
+
+function growthTable(rows: readonly GrowthResult[]): string {
+  const map = rows.find((r) => r.store.startsWith('Map'));
+  const lines = [
+    '| store | entries written | longest write ms (at entry) | ÷ Map | writes > 10 ms | longest gap between turns ms | total s |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const r of rows) {
+    const ratio = map && map.longestWriteMs > 0 ? (r.longestWriteMs / map.longestWriteMs).toFixed(2) : 'n/a';
+    lines.push(`| ${r.store} | ${fmt.int(r.entries)} | ${fmt.ms(r.longestWriteMs)} (${fmt.int(r.longestWriteAt)}) | ${ratio} | ${r.writesOver10Ms} | ${fmt.ms(r.longestGapMs)} | ${(r.totalMs / 1000).toFixed(1)} |`);
+  }
+  return lines.join('\n');
+}
+
 // --- main -----------------------------------------------------------------------------------
 
 function section<T>(name: string, body: () => T | Promise<T>, errors: Record<string, string>): Promise<T | undefined> {
@@ -704,6 +799,7 @@ async function main(): Promise<number> {
     },
     errors,
   );
+  const growth = await section('4. growth of an empty store', growthStalls, errors);
   if (interrupted) return 130;
 
   const parts = [
@@ -718,6 +814,10 @@ async function main(): Promise<number> {
     '## Active expiry (event-loop delay, 1 ms resolution)',
     '',
     expiry ? expiryTable(expiry) : `failed: ${errors['3. active expiry of keys expiring at the same ms']}`,
+    '',
+    `## Growth from empty (writes in turns of ${DEFAULTS.turnBudgetMs} ms, setImmediate between turns)`,
+    '',
+    growth ? growthTable(growth) : `failed: ${errors['4. growth of an empty store']}`,
   ];
   const text = parts.join('\n');
   const meta = {
@@ -737,7 +837,7 @@ async function main(): Promise<number> {
     '',
   ].join('\n');
   await mkdir(RESULTS_DIR, { recursive: true });
-  await writeFile(`${RESULTS_DIR}store-memory.json`, `${JSON.stringify({ meta, errors, overhead, peer, expiry }, null, 2)}\n`);
+  await writeFile(`${RESULTS_DIR}store-memory.json`, `${JSON.stringify({ meta, errors, overhead, peer, expiry, growth }, null, 2)}\n`);
   await writeFile(`${RESULTS_DIR}store-memory.md`, markdown);
   process.stdout.write(`${text}\n`);
   progress('wrote bench/results/store-memory.json and .md');

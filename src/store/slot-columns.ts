@@ -6,9 +6,9 @@
  * it. At a million slots that copy, the zeroing of the new arrays and the full garbage collection
  * that V8 runs when a few large arrays appear at once held one write (and the event loop) for
  * 224 ms, at two million 761 ms, at four million 2.4 s: long enough for the other peers to
- * suspect the peer. In pages the cost of growth is bounded by the page: the first page doubles
- * up to {@link SLOT_PAGE_SLOTS} slots (copying at most that many), then each growth adds whole
- * pages of that size and copies nothing.
+ * suspect the peer. In pages the cost of growth is bounded by the page: the last page doubles
+ * up to {@link SLOT_PAGE_SLOTS} slots (copying at most that many), then new pages are added and
+ * nothing else is copied.
  *
  * Slot `s` is at offset `s & (SLOT_PAGE_SLOTS - 1)` of page `s >>> SLOT_PAGE_BITS`; a read is
  * one more load than a flat array (a few ns per access). In the store's trace replays
@@ -32,17 +32,29 @@ const OFFSET_MASK = SLOT_PAGE_SLOTS - 1;
 export type NumberPage = Int32Array | Uint8Array | Float64Array;
 
 /**
- * The page lengths that hold `slots` slots: one page of exactly `slots` while that fits in a
- * page, else whole pages.
+ * Lengthens the paged column `pages` to hold at least `slots` slots: every page but the last is
+ * full; the last one is replaced by one at least twice as long (at most a page, copying it) until
+ * it is full, then new pages are added, each only as long as needed. So no growth copies more than
+ * one page, and a store bounded by entries ends on a partial page rather than a page of slack.
  */
-function pageLengths(slots: number): number[] {
-  if (slots <= SLOT_PAGE_SLOTS) return [Math.max(1, slots)];
-  return Array.from({ length: Math.ceil(slots / SLOT_PAGE_SLOTS) }, () => SLOT_PAGE_SLOTS);
+function growPages<P extends { readonly length: number }>(pages: P[], slots: number, make: (length: number) => P, copy: (from: P, to: P) => void): void {
+  for (;;) {
+    const last = pages.length - 1;
+    const lastPage = pages[last]!;
+    if (last * SLOT_PAGE_SLOTS + lastPage.length >= slots) return;
+    if (lastPage.length < SLOT_PAGE_SLOTS) {
+      const longer = make(Math.min(Math.max(slots - last * SLOT_PAGE_SLOTS, 2 * lastPage.length), SLOT_PAGE_SLOTS));
+      copy(lastPage, longer);
+      pages[last] = longer;
+    } else {
+      pages.push(make(Math.min(slots - pages.length * SLOT_PAGE_SLOTS, SLOT_PAGE_SLOTS)));
+    }
+  }
 }
 
-/** The new length of a first page of `length` slots that must hold `slots`: at least double, at most a page. */
-function firstPageLength(length: number, slots: number): number {
-  return Math.min(Math.max(slots, 2 * length), SLOT_PAGE_SLOTS);
+/** The slots `pages` holds. */
+function pagesCapacity(pages: readonly { readonly length: number }[]): number {
+  return (pages.length - 1) * SLOT_PAGE_SLOTS + pages[pages.length - 1]!.length;
 }
 
 /**
@@ -68,9 +80,10 @@ abstract class PagedNumbers<P extends NumberPage> {
     private readonly initial: number,
     slots: number,
   ) {
-    this.pages = pageLengths(slots).map((length) => this.makePage(length));
+    this.pages = [this.makePage(Math.max(1, Math.min(slots, SLOT_PAGE_SLOTS)))];
     this.first = this.pages[0]!;
-    this.capacity = this.pages.length * this.first.length;
+    this.capacity = this.first.length;
+    this.grow(slots);
   }
 
   /** Slots the column holds now (at least the number last asked for). */
@@ -83,21 +96,12 @@ abstract class PagedNumbers<P extends NumberPage> {
   /** Sets the number in `slot` (`slot` below {@link length}; not checked). */
   abstract set(slot: number, value: number): void;
 
-  /**
-   * Makes room for slots `0 .. slots-1`, new slots holding the initial value: the first page at
-   * least doubles (up to a page), then whole pages are added. Copies at most one page.
-   */
+  /** Makes room for slots `0 .. slots-1`, new slots holding the initial value; copies at most one page (see {@link growPages}). */
   grow(slots: number): void {
     if (slots <= this.capacity) return;
-    const first = this.first;
-    if (first.length < SLOT_PAGE_SLOTS) {
-      const page = this.makePage(firstPageLength(first.length, slots));
-      page.set(first);
-      this.pages[0] = page;
-      this.first = page;
-    }
-    while (this.pages.length * SLOT_PAGE_SLOTS < slots) this.pages.push(this.makePage(SLOT_PAGE_SLOTS));
-    this.capacity = this.pages.length === 1 ? this.first.length : this.pages.length * SLOT_PAGE_SLOTS;
+    growPages(this.pages, slots, (length) => this.makePage(length), (from, to) => to.set(from));
+    this.first = this.pages[0]!;
+    this.capacity = pagesCapacity(this.pages);
   }
 
   /** Sets every slot to `value`. */
@@ -178,9 +182,10 @@ export class ValueColumn<T> {
     private readonly initial: T,
     slots: number,
   ) {
-    this.pages = pageLengths(slots).map((length) => this.makePage(length));
+    this.pages = [this.makePage(Math.max(1, Math.min(slots, SLOT_PAGE_SLOTS)))];
     this.first = this.pages[0]!;
-    this.capacity = this.pages.length * this.first.length;
+    this.capacity = this.first.length;
+    this.grow(slots);
   }
 
   /** Slots the column holds now (at least the number last asked for). */
@@ -199,23 +204,16 @@ export class ValueColumn<T> {
     else this.pages[slot >>> SLOT_PAGE_BITS]![slot & OFFSET_MASK] = value;
   }
 
-  /**
-   * Makes room for slots `0 .. slots-1`, new slots holding the initial value: the first page at
-   * least doubles (up to a page), then whole pages are added. Copies at most one page.
-   */
+  /** Makes room for slots `0 .. slots-1`, new slots holding the initial value; copies at most one page (see {@link growPages}). */
   grow(slots: number): void {
     if (slots <= this.capacity) return;
-    const first = this.first;
-    if (first.length < SLOT_PAGE_SLOTS) {
-      // A new page and a copy: lengthening in place by more than about a thousand places can
-      // turn a V8 array into a slow dictionary.
-      const page = this.makePage(firstPageLength(first.length, slots));
-      for (let i = 0; i < first.length; i++) page[i] = first[i]!;
-      this.pages[0] = page;
-      this.first = page;
-    }
-    while (this.pages.length * SLOT_PAGE_SLOTS < slots) this.pages.push(this.makePage(SLOT_PAGE_SLOTS));
-    this.capacity = this.pages.length === 1 ? this.first.length : this.pages.length * SLOT_PAGE_SLOTS;
+    // A new page and a copy: lengthening an array in place by more than about a thousand places
+    // can turn it into a slow dictionary in V8.
+    growPages(this.pages, slots, (length) => this.makePage(length), (from, to) => {
+      for (let i = 0; i < from.length; i++) to[i] = from[i]!;
+    });
+    this.first = this.pages[0]!;
+    this.capacity = pagesCapacity(this.pages);
   }
 
   /** Sets every slot to `value`. */

@@ -18,7 +18,7 @@ describe('paged slot columns', () => {
       column.grow(4);
       expect(column.length).toBe(6);
       column.grow(BEYOND_PAGES);
-      expect(column.length).toBe(3 * SLOT_PAGE_SLOTS);
+      expect(column.length).toBe(BEYOND_PAGES);
       for (const slot of [3, SLOT_PAGE_SLOTS - 1, SLOT_PAGE_SLOTS, BEYOND_PAGES - 1]) column.set(slot, slot % 200);
       expect(column.get(2)).toBe(7);
       for (const slot of [3, SLOT_PAGE_SLOTS - 1, SLOT_PAGE_SLOTS, BEYOND_PAGES - 1]) expect(column.get(slot)).toBe(slot % 200);
@@ -29,14 +29,19 @@ describe('paged slot columns', () => {
     }
   });
 
-  it('grows by whole pages past the first one, copying none of the earlier pages', () => {
+  it('past the first page, adds pages only as long as needed and doubles the last one up to a full page', () => {
     const column = new Float64Column(0, SLOT_PAGE_SLOTS);
     column.set(SLOT_PAGE_SLOTS - 1, 1.5);
     column.grow(SLOT_PAGE_SLOTS + 1);
-    expect(column.length).toBe(2 * SLOT_PAGE_SLOTS);
-    column.grow(2 * SLOT_PAGE_SLOTS);
-    expect(column.length).toBe(2 * SLOT_PAGE_SLOTS);
-    expect(column.get(SLOT_PAGE_SLOTS - 1)).toBe(1.5);
+    expect(column.length).toBe(SLOT_PAGE_SLOTS + 1);
+    column.set(SLOT_PAGE_SLOTS, 2.5);
+    column.grow(SLOT_PAGE_SLOTS + 2);
+    expect(column.length).toBe(SLOT_PAGE_SLOTS + 2);
+    column.grow(SLOT_PAGE_SLOTS + 3);
+    expect(column.length).toBe(SLOT_PAGE_SLOTS + 4);
+    column.grow(2 * SLOT_PAGE_SLOTS + 1);
+    expect(column.length).toBe(2 * SLOT_PAGE_SLOTS + 1);
+    expect([column.get(SLOT_PAGE_SLOTS - 1), column.get(SLOT_PAGE_SLOTS), column.get(2 * SLOT_PAGE_SLOTS)]).toEqual([1.5, 2.5, 0]);
   });
 
   it('holds JavaScript values the same way', () => {
