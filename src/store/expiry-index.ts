@@ -17,75 +17,118 @@
  * sweeper finishes the job within its time budget when the store is idle. Until then both heaps
  * are consulted, earliest top first.
  *
- * Items live in two parallel arrays rather than one object per item: 16 bytes per item, no
- * allocation per push, and the times array stays a packed array of unboxed doubles.
+ * Items live in two parallel paged columns rather than one object per item: 16 bytes per item,
+ * no allocation per push, unboxed doubles for the times.
  */
+import { Float64Column, ValueColumn } from './slot-columns.js';
 
 /** Items moved from the draining heap per `add` or `discard` while a compaction runs. */
 const MIGRATE_PER_OP = 4;
 
-/** A binary min-heap of `(time, key)` in two parallel arrays. */
+/** Items a heap's columns start with. */
+const INITIAL_HEAP_ITEMS = 16;
+
+/**
+ * A binary min-heap of `(time, key)` in two parallel paged columns (`slot-columns.ts`): growing
+ * copies at most one page, where a JS array grew by copying itself whole (43 ms at two million
+ * items, in the write that crossed the size).
+ */
 class TimeHeap {
-  times: number[] = [];
-  keys: string[] = [];
+  private times = new Float64Column(0, INITIAL_HEAP_ITEMS);
+  private keys = new ValueColumn<string>('', INITIAL_HEAP_ITEMS);
+  private count = 0;
 
   get size(): number {
-    return this.times.length;
+    return this.count;
   }
 
   /** The earliest time, or Infinity when empty. */
   top(): number {
-    return this.times.length === 0 ? Infinity : this.times[0]!;
+    return this.count === 0 ? Infinity : this.times.get(0);
+  }
+
+  /** The key of the earliest item (the heap must not be empty). */
+  topKey(): string {
+    return this.keys.get(0);
+  }
+
+  /** The time of the last item in heap order (the heap must not be empty). */
+  lastTime(): number {
+    return this.times.get(this.count - 1);
+  }
+
+  /** The key of the last item in heap order (the heap must not be empty). */
+  lastKey(): string {
+    return this.keys.get(this.count - 1);
+  }
+
+  /** Drops the last item: what remains is still a heap. */
+  dropLast(): void {
+    this.count -= 1;
+    this.keys.set(this.count, '');
+    if (this.count === 0) this.release();
   }
 
   push(time: number, key: string): void {
     const times = this.times;
     const keys = this.keys;
-    let i = times.length;
-    times.push(time);
-    keys.push(key);
+    let i = this.count;
+    if (i === times.length) {
+      times.grow(i + 1);
+      keys.grow(i + 1);
+    }
+    this.count = i + 1;
     // Sift up: move the hole towards the root while the parent expires later.
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      const parentTime = times[parent]!;
+      const parentTime = times.get(parent);
       if (parentTime <= time) break;
-      times[i] = parentTime;
-      keys[i] = keys[parent]!;
+      times.set(i, parentTime);
+      keys.set(i, keys.get(parent));
       i = parent;
     }
-    times[i] = time;
-    keys[i] = key;
+    times.set(i, time);
+    keys.set(i, key);
   }
 
   /** Removes the root: the last item takes its place and sinks. */
   popRoot(): void {
-    const lastTime = this.times.pop()!;
-    const lastKey = this.keys.pop()!;
-    if (this.times.length === 0) return;
-    this.times[0] = lastTime;
-    this.keys[0] = lastKey;
+    const last = this.count - 1;
+    const lastTime = this.times.get(last);
+    const lastKey = this.keys.get(last);
+    this.dropLast();
+    if (this.count === 0) return;
+    this.times.set(0, lastTime);
+    this.keys.set(0, lastKey);
     this.siftDown(0);
+  }
+
+  /** Back to small columns once empty (after a mass expiry the pages would otherwise stay). */
+  private release(): void {
+    if (this.times.length <= INITIAL_HEAP_ITEMS) return;
+    this.times = new Float64Column(0, INITIAL_HEAP_ITEMS);
+    this.keys = new ValueColumn<string>('', INITIAL_HEAP_ITEMS);
   }
 
   private siftDown(start: number): void {
     const times = this.times;
     const keys = this.keys;
-    const n = times.length;
-    const time = times[start]!;
-    const key = keys[start]!;
+    const n = this.count;
+    const time = times.get(start);
+    const key = keys.get(start);
     let i = start;
     for (;;) {
       let child = 2 * i + 1;
       if (child >= n) break;
-      if (child + 1 < n && times[child + 1]! < times[child]!) child += 1;
-      const childTime = times[child]!;
+      if (child + 1 < n && times.get(child + 1) < times.get(child)) child += 1;
+      const childTime = times.get(child);
       if (childTime >= time) break;
-      times[i] = childTime;
-      keys[i] = keys[child]!;
+      times.set(i, childTime);
+      keys.set(i, keys.get(child));
       i = child;
     }
-    times[i] = time;
-    keys[i] = key;
+    times.set(i, time);
+    keys.set(i, key);
   }
 }
 
@@ -176,9 +219,9 @@ export class ExpiryIndex {
       let source = this.heap;
       if (this.draining !== null && this.draining.top() < source.top()) source = this.draining;
       if (source.size === 0) break;
-      const time = source.times[0]!;
+      const time = source.top();
       if (time > now) break;
-      const key = source.keys[0]!;
+      const key = source.topKey();
       source.popRoot();
       if (this.currentExpiry(key) === time && !seen.has(key)) {
         seen.add(key);
@@ -208,14 +251,13 @@ export class ExpiryIndex {
   /** Moves up to `count` items from the end of the draining heap into the live heap, dropping stale ones. */
   private migrate(count: number): void {
     const draining = this.draining!;
-    const times = draining.times;
-    const keys = draining.keys;
-    for (let moved = 0; moved < count && times.length > 0; moved++) {
-      const time = times.pop()!;
-      const key = keys.pop()!;
+    for (let moved = 0; moved < count && draining.size > 0; moved++) {
+      const time = draining.lastTime();
+      const key = draining.lastKey();
+      draining.dropLast();
       if (this.currentExpiry(key) === time) this.heap.push(time, key);
       else if (this.stale > 0) this.stale -= 1;
     }
-    if (times.length === 0) this.draining = null;
+    if (draining.size === 0) this.draining = null;
   }
 }

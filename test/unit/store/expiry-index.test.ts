@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ExpiryIndex } from '../../../src/store/expiry-index.js';
+import { SLOT_PAGE_SLOTS } from '../../../src/store/slot-columns.js';
 import { mulberry32 as rng } from '../../support/seeded-random.js';
 
 
@@ -193,5 +194,27 @@ describe('ExpiryIndex', () => {
       expect(s.index.size - s.index.staleCount).toBe(s.expiries.size);
       expect(s.index.size).toBeLessThanOrEqual(2.5 * s.expiries.size + 8);
     }
+  });
+
+  it('keeps heap order past a page of its paged columns, through a compaction, and empties', () => {
+    const { index, expiries, set, remove, pop } = setup();
+    const random = rng(7);
+    const n = SLOT_PAGE_SLOTS + 5_000;
+    for (let i = 0; i < n; i++) set(`k${i}`, 1_000 + Math.floor(random() * 100_000));
+    // Stale items past half the heap start an incremental compaction.
+    let compacted = false;
+    for (let i = 0; i < n; i++) {
+      if (i % 4 !== 0) remove(`k${i}`);
+      compacted ||= index.compacting;
+    }
+    expect(compacted).toBe(true);
+    const held = new Map(expiries);
+    const out = pop(Infinity);
+    const times = out.map((key) => held.get(key)!);
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    expect(out).toHaveLength(n / 4);
+    expect(new Set(out).size).toBe(n / 4);
+    expect(index.size).toBe(0);
+    expect(index.nextExpiry()).toBe(Infinity);
   });
 });
