@@ -5,10 +5,11 @@
  * A column of one flat array has to be copied into one twice as long whenever the store outgrows
  * it. At a million slots that copy, the zeroing of the new arrays and the full garbage collection
  * that V8 runs when a few large arrays appear at once held one write (and the event loop) for
- * 224 ms, at two million 761 ms, at four million 2.4 s: long enough for the other peers to
- * suspect the peer. In pages the cost of growth is bounded by the page: the last page doubles
- * up to {@link SLOT_PAGE_SLOTS} slots (copying at most that many), then new pages are added and
- * nothing else is copied.
+ * about 230 ms, at two million 500-900 ms, at four million 2.4 s: a peer filled to 2.2 million
+ * keys stalled 1.45 s, long enough for the other peers to suspect it. In pages the cost of growth
+ * is bounded by the page: the last page doubles up to {@link SLOT_PAGE_SLOTS} slots (copying at
+ * most that many), then new pages are added and nothing else is copied (the same peer's longest
+ * stall: 24 ms, 9 ms of it on the CPU).
  *
  * Slot `s` is at offset `s & (SLOT_PAGE_SLOTS - 1)` of page `s >>> SLOT_PAGE_BITS`; a read is
  * one more load than a flat array (a few ns per access). In the store's trace replays
@@ -28,7 +29,7 @@ export const SLOT_PAGE_BITS = 16;
 export const SLOT_PAGE_SLOTS = 1 << SLOT_PAGE_BITS;
 const OFFSET_MASK = SLOT_PAGE_SLOTS - 1;
 
-/** A page of a {@link NumberColumn}. */
+/** A page of a column of numbers. */
 export type NumberPage = Int32Array | Uint8Array | Float64Array;
 
 /**
@@ -61,7 +62,7 @@ function pagesCapacity(pages: readonly { readonly length: number }[]): number {
  * The paging of a column of numbers (see the module comment); {@link Int32Column},
  * {@link Uint8Column} and {@link Float64Column} add the element access. Each of those defines its
  * own `get` and `set`, so that every access site sees one array type (a site shared by several
- * typed-array types measured 10-15% slower in the store's replay benchmark). The initial value
+ * typed-array types measured about 10% slower in the store's replay benchmark). The initial value
  * is what every slot holds before it is first set; it must be representable in the page type.
  */
 abstract class PagedNumbers<P extends NumberPage> {

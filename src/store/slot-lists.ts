@@ -99,9 +99,20 @@ export class SlotLists {
 
   /** Moves `slot` (in list `l`) to the head of `l`. */
   moveToHead(l: number, slot: number): void {
-    if (this.heads[l] === slot) return;
-    this.unlink(slot);
-    this.pushHead(l, slot);
+    const head = this.heads[l]!;
+    if (head === slot) return;
+    // Unlinked and relinked in place: `slot` is not the head, so it has a predecessor.
+    const prev = this.prev;
+    const next = this.next;
+    const p = prev.get(slot);
+    const n = next.get(slot);
+    next.set(p, n);
+    if (n !== -1) prev.set(n, p);
+    else this.tails[l] = p;
+    prev.set(slot, -1);
+    next.set(slot, head);
+    prev.set(head, slot);
+    this.heads[l] = slot;
   }
 
   /** Empties every list. */
