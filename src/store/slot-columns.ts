@@ -97,6 +97,16 @@ abstract class PagedNumbers<P extends NumberPage> {
   /** Sets the number in `slot` (`slot` below {@link length}; not checked). */
   abstract set(slot: number, value: number): void;
 
+  /** {@link get} past the first page: out of line, so that the inlined accessor stays small. */
+  protected getPaged(slot: number): number {
+    return this.pages[slot >>> SLOT_PAGE_BITS]![slot & OFFSET_MASK]!;
+  }
+
+  /** {@link set} past the first page (see {@link getPaged}). */
+  protected setPaged(slot: number, value: number): void {
+    this.pages[slot >>> SLOT_PAGE_BITS]![slot & OFFSET_MASK] = value;
+  }
+
   /** Makes room for slots `0 .. slots-1`, new slots holding the initial value; copies at most one page (see {@link growPages}). */
   grow(slots: number): void {
     if (slots <= this.capacity) return;
@@ -125,12 +135,12 @@ export class Int32Column extends PagedNumbers<Int32Array> {
   }
 
   get(slot: number): number {
-    return slot < SLOT_PAGE_SLOTS ? this.first[slot]! : this.pages[slot >>> SLOT_PAGE_BITS]![slot & OFFSET_MASK]!;
+    return slot < SLOT_PAGE_SLOTS ? this.first[slot]! : this.getPaged(slot);
   }
 
   set(slot: number, value: number): void {
     if (slot < SLOT_PAGE_SLOTS) this.first[slot] = value;
-    else this.pages[slot >>> SLOT_PAGE_BITS]![slot & OFFSET_MASK] = value;
+    else this.setPaged(slot, value);
   }
 }
 
@@ -142,12 +152,12 @@ export class Uint8Column extends PagedNumbers<Uint8Array> {
   }
 
   get(slot: number): number {
-    return slot < SLOT_PAGE_SLOTS ? this.first[slot]! : this.pages[slot >>> SLOT_PAGE_BITS]![slot & OFFSET_MASK]!;
+    return slot < SLOT_PAGE_SLOTS ? this.first[slot]! : this.getPaged(slot);
   }
 
   set(slot: number, value: number): void {
     if (slot < SLOT_PAGE_SLOTS) this.first[slot] = value;
-    else this.pages[slot >>> SLOT_PAGE_BITS]![slot & OFFSET_MASK] = value;
+    else this.setPaged(slot, value);
   }
 }
 
@@ -159,12 +169,12 @@ export class Float64Column extends PagedNumbers<Float64Array> {
   }
 
   get(slot: number): number {
-    return slot < SLOT_PAGE_SLOTS ? this.first[slot]! : this.pages[slot >>> SLOT_PAGE_BITS]![slot & OFFSET_MASK]!;
+    return slot < SLOT_PAGE_SLOTS ? this.first[slot]! : this.getPaged(slot);
   }
 
   set(slot: number, value: number): void {
     if (slot < SLOT_PAGE_SLOTS) this.first[slot] = value;
-    else this.pages[slot >>> SLOT_PAGE_BITS]![slot & OFFSET_MASK] = value;
+    else this.setPaged(slot, value);
   }
 }
 
@@ -196,13 +206,23 @@ export class ValueColumn<T> {
 
   /** The value in `slot` (`slot` below {@link length}; not checked). */
   get(slot: number): T {
-    return slot < SLOT_PAGE_SLOTS ? this.first[slot]! : this.pages[slot >>> SLOT_PAGE_BITS]![slot & OFFSET_MASK]!;
+    return slot < SLOT_PAGE_SLOTS ? this.first[slot]! : this.getPaged(slot);
   }
 
   /** Sets the value in `slot` (`slot` below {@link length}; not checked). */
   set(slot: number, value: T): void {
     if (slot < SLOT_PAGE_SLOTS) this.first[slot] = value;
-    else this.pages[slot >>> SLOT_PAGE_BITS]![slot & OFFSET_MASK] = value;
+    else this.setPaged(slot, value);
+  }
+
+  /** {@link get} past the first page: out of line, so that the inlined accessor stays small. */
+  private getPaged(slot: number): T {
+    return this.pages[slot >>> SLOT_PAGE_BITS]![slot & OFFSET_MASK]!;
+  }
+
+  /** {@link set} past the first page (see {@link getPaged}). */
+  private setPaged(slot: number, value: T): void {
+    this.pages[slot >>> SLOT_PAGE_BITS]![slot & OFFSET_MASK] = value;
   }
 
   /** Makes room for slots `0 .. slots-1`, new slots holding the initial value; copies at most one page (see {@link growPages}). */
