@@ -13,9 +13,8 @@
  *
  * Slot `s` is at offset `s & (SLOT_PAGE_SLOTS - 1)` of page `s >>> SLOT_PAGE_BITS`; a read is
  * one more load than a flat array (a few ns per access). In the store's trace replays
- * (`npm run bench:hit-ratio`) the paged columns cost 15-25% of the raw store throughput; in a peer,
- * where a request costs microseconds, the difference is within the noise (see
- * docs/performance.md).
+ * (`npm run bench:hit-ratio`) the paged columns cost 15-20% of the raw store throughput; in a peer,
+ * where a request costs microseconds, A/B runs show no difference (see docs/architecture.md).
  *
  * Classes: {@link Int32Column}, {@link Uint8Column} and {@link Float64Column} over typed-array
  * pages, {@link ValueColumn} over plain-array pages (keys, values, strings). Slots below
