@@ -15,6 +15,7 @@
 import type { SlotPolicy } from './slot-policy.js';
 import { Float64Column, Int32Column } from './slot-columns.js';
 
+/** LFU over the store's slots, O(1) per operation (Shah, Mitra & Matani 2010; see the module comment). */
 export class LfuPolicy implements SlotPolicy {
   readonly name = 'lfu' as const;
   // Per slot: its frequency node and its neighbours in that node's list (-1 = none / not tracked).

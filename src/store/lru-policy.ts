@@ -6,6 +6,7 @@
 import type { SlotPolicy } from './slot-policy.js';
 import { SlotLists } from './slot-lists.js';
 
+/** LRU over the store's slots: one intrusive list, O(1) per operation (see the module comment). */
 export class LruPolicy implements SlotPolicy {
   readonly name = 'lru' as const;
   private readonly lists: SlotLists;

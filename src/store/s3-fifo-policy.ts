@@ -101,6 +101,7 @@ class GhostQueue {
   }
 }
 
+/** S3-FIFO over the store's slots (Yang et al., SOSP 2023; see the module comment for the queues and the tuning). */
 export class S3FifoPolicy implements SlotPolicy {
   readonly name = 's3-fifo' as const;
   /** S and M; head = newest, tail = next to leave. */
