@@ -45,7 +45,15 @@ export class WTinyLfuPolicy implements SlotPolicy {
   private readonly lists: SlotLists;
   private readonly hashes: Int32Column;
   private readonly weights: Float64Column;
-  private readonly sketch: FrequencySketch;
+  private sketch: FrequencySketch;
+  /**
+   * The slot count the sketch was last sized for when no entry capacity is known (a store bounded
+   * in bytes), else 0: the sketch then follows the slots, rebuilt when they double (as Caffeine's
+   * `ensureCapacity` rebuilds it on a resize). Sized once for the first slots, a peer's sketch
+   * stayed at 1,024 entries' worth of counters and aged every 10,240 increments whatever the
+   * store held.
+   */
+  private sketchSlots: number;
   private readonly capacity: number;
   /** Weight held per list. */
   private readonly held = new Float64Array(3);
@@ -74,6 +82,7 @@ export class WTinyLfuPolicy implements SlotPolicy {
     this.weights = new Float64Column(0, slots);
     this.capacity = capacity;
     this.sketch = new FrequencySketch(entryCapacity ?? Math.max(slots, 16));
+    this.sketchSlots = entryCapacity === undefined ? Math.max(slots, 16) : 0;
     this.windowMax = Math.max(1, Math.floor(capacity * W_TINYLFU_WINDOW_RATIO));
     this.protectedMax = Math.floor((capacity - this.windowMax) * W_TINYLFU_PROTECTED_RATIO);
     this.stepSize = -STEP_PERCENT * capacity;
@@ -84,6 +93,10 @@ export class WTinyLfuPolicy implements SlotPolicy {
     this.lists.grow(slots);
     this.hashes.grow(slots);
     this.weights.grow(slots);
+    if (this.sketchSlots !== 0 && slots >= 2 * this.sketchSlots) {
+      this.sketchSlots = slots;
+      this.sketch = new FrequencySketch(slots);
+    }
   }
 
   onInsert(slot: number, hash: number, weight: number): void {

@@ -114,6 +114,16 @@ describe('FrequencySketch', () => {
 });
 
 describe('WTinyLfuPolicy', () => {
+  it('grows its sketch with the slots when the capacity is in bytes (no entry count known)', () => {
+    const p = new WTinyLfuPolicy(1e9, 16);
+    p.grow(200_000);
+    for (let i = 0; i < 5; i++) p.sketch_bump(42);
+    // 20,000 other increments: a sketch still sized for 16 entries (sample 160) would have halved
+    // its counters many times over and forgotten key 42.
+    for (let i = 0; i < 20_000; i++) p.sketch_bump(1_000_000 + i * 7919);
+    expect(p.estimate(42)).toBeGreaterThanOrEqual(5);
+  });
+
   it('rejects a cold candidate against a hot victim, and admits a hotter one', () => {
     // Capacity 100: window 1, protected 79.
     const p = new WTinyLfuPolicy(100, 128, 100, false);
