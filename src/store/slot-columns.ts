@@ -17,7 +17,8 @@
  * where a request costs microseconds, A/B runs show no difference (see docs/architecture.md).
  *
  * Classes: {@link Int32Column}, {@link Uint8Column} and {@link Float64Column} over typed-array
- * pages, {@link ValueColumn} over plain-array pages (keys, values, strings). Slots below
+ * pages, {@link ValueColumn} over plain-array pages (keys, values, strings), all on one paging
+ * base. Slots below
  * {@link SLOT_PAGE_SLOTS} are read from the first page directly (one compare instead of the page
  * lookup), so a store that fits in one page pays almost nothing for the paging.
  */
@@ -28,8 +29,12 @@ export const SLOT_PAGE_BITS = 16;
 export const SLOT_PAGE_SLOTS = 1 << SLOT_PAGE_BITS;
 const OFFSET_MASK = SLOT_PAGE_SLOTS - 1;
 
-/** A page of a column of numbers. */
-export type NumberPage = Int32Array | Uint8Array | Float64Array;
+/** A page of a column: a typed array for numbers, a plain array for other values. */
+interface Page<E> {
+  [slot: number]: E;
+  readonly length: number;
+  fill(value: E): unknown;
+}
 
 /**
  * Lengthens the paged column `pages` to hold at least `slots` slots: every page but the last is
@@ -52,147 +57,29 @@ function growPages<P extends { readonly length: number }>(pages: P[], slots: num
   }
 }
 
-/** The slots `pages` holds. */
-function pagesCapacity(pages: readonly { readonly length: number }[]): number {
-  return (pages.length - 1) * SLOT_PAGE_SLOTS + pages[pages.length - 1]!.length;
-}
-
 /**
- * The paging of a column of numbers (see the module comment); {@link Int32Column},
- * {@link Uint8Column} and {@link Float64Column} add the element access. Each of those defines its
- * own `get` and `set`, so that every access site sees one array type (a site shared by several
- * typed-array types measured about 10% slower in the store's replay benchmark). The initial value
- * is what every slot holds before it is first set; it must be representable in the page type.
+ * The paging of a column (see the module comment): its pages, growth and fill, and the accessors'
+ * slow path. Each concrete column defines its own `get` and `set` (the fast path, slots below
+ * {@link SLOT_PAGE_SLOTS}), so that every access site sees one array type: with one `get` shared
+ * by the typed-array columns, the store's replay benchmark measured S3-FIFO about 10% slower.
  */
-abstract class PagedNumbers<P extends NumberPage> {
+abstract class PagedColumn<E, P extends Page<E>> {
   /** The page of slots `0 .. SLOT_PAGE_SLOTS-1` (also `pages[0]`): the accessors' fast path. */
   protected first: P;
   protected readonly pages: P[];
   private capacity: number;
 
   /**
-   * @param newPage makes a zeroed page of the given length
-   * @param initial the value new slots start with
+   * @param newPage makes a page of the given length, every slot holding the column's initial value
+   * @param copy copies a page into a longer one
    * @param slots the initial number of slots (at least 1 is allocated)
    */
   constructor(
     private readonly newPage: (length: number) => P,
-    private readonly initial: number,
+    private readonly copy: (from: P, to: P) => void,
     slots: number,
   ) {
-    this.pages = [this.makePage(Math.max(1, Math.min(slots, SLOT_PAGE_SLOTS)))];
-    this.first = this.pages[0]!;
-    this.capacity = this.first.length;
-    this.grow(slots);
-  }
-
-  /** Slots the column holds now (at least the number last asked for). */
-  get length(): number {
-    return this.capacity;
-  }
-
-  /** The number in `slot` (`slot` below {@link length}; not checked). */
-  abstract get(slot: number): number;
-  /** Sets the number in `slot` (`slot` below {@link length}; not checked). */
-  abstract set(slot: number, value: number): void;
-
-  /** {@link get} past the first page: out of line, so that the inlined accessor stays small. */
-  protected getPaged(slot: number): number {
-    return this.pages[slot >>> SLOT_PAGE_BITS]![slot & OFFSET_MASK]!;
-  }
-
-  /** {@link set} past the first page (see {@link getPaged}). */
-  protected setPaged(slot: number, value: number): void {
-    this.pages[slot >>> SLOT_PAGE_BITS]![slot & OFFSET_MASK] = value;
-  }
-
-  /** Makes room for slots `0 .. slots-1`, new slots holding the initial value; copies at most one page (see {@link growPages}). */
-  grow(slots: number): void {
-    if (slots <= this.capacity) return;
-    growPages(this.pages, slots, (length) => this.makePage(length), (from, to) => to.set(from));
-    this.first = this.pages[0]!;
-    this.capacity = pagesCapacity(this.pages);
-  }
-
-  /** Sets every slot to `value`. */
-  fill(value: number): void {
-    for (const page of this.pages) page.fill(value);
-  }
-
-  private makePage(length: number): P {
-    const page = this.newPage(length);
-    if (this.initial !== 0) page.fill(this.initial);
-    return page;
-  }
-}
-
-/** A column of 32-bit signed integers, one per slot, in pages (see {@link PagedNumbers}). */
-export class Int32Column extends PagedNumbers<Int32Array> {
-  /** @param initial the value new slots start with; @param slots the initial number of slots */
-  constructor(initial: number, slots: number) {
-    super((length) => new Int32Array(length), initial, slots);
-  }
-
-  get(slot: number): number {
-    return slot < SLOT_PAGE_SLOTS ? this.first[slot]! : this.getPaged(slot);
-  }
-
-  set(slot: number, value: number): void {
-    if (slot < SLOT_PAGE_SLOTS) this.first[slot] = value;
-    else this.setPaged(slot, value);
-  }
-}
-
-/** A column of bytes (0-255), one per slot, in pages (see {@link PagedNumbers}). */
-export class Uint8Column extends PagedNumbers<Uint8Array> {
-  /** @param initial the value new slots start with; @param slots the initial number of slots */
-  constructor(initial: number, slots: number) {
-    super((length) => new Uint8Array(length), initial, slots);
-  }
-
-  get(slot: number): number {
-    return slot < SLOT_PAGE_SLOTS ? this.first[slot]! : this.getPaged(slot);
-  }
-
-  set(slot: number, value: number): void {
-    if (slot < SLOT_PAGE_SLOTS) this.first[slot] = value;
-    else this.setPaged(slot, value);
-  }
-}
-
-/** A column of doubles, one per slot, in pages (see {@link PagedNumbers}). */
-export class Float64Column extends PagedNumbers<Float64Array> {
-  /** @param initial the value new slots start with; @param slots the initial number of slots */
-  constructor(initial: number, slots: number) {
-    super((length) => new Float64Array(length), initial, slots);
-  }
-
-  get(slot: number): number {
-    return slot < SLOT_PAGE_SLOTS ? this.first[slot]! : this.getPaged(slot);
-  }
-
-  set(slot: number, value: number): void {
-    if (slot < SLOT_PAGE_SLOTS) this.first[slot] = value;
-    else this.setPaged(slot, value);
-  }
-}
-
-/** A column of JavaScript values (keys, values, strings), one per slot, in plain-array pages (see the module comment). */
-export class ValueColumn<T> {
-  /** The page of slots `0 .. SLOT_PAGE_SLOTS-1` (also `pages[0]`): the accessors' fast path. */
-  private first: T[];
-  private readonly pages: T[][];
-  private capacity: number;
-
-  /**
-   * @param initial the value new slots start with (e.g. `undefined`)
-   * @param slots the initial number of slots (at least 1 is allocated)
-   */
-  constructor(
-    private readonly initial: T,
-    slots: number,
-  ) {
-    this.pages = [this.makePage(Math.max(1, Math.min(slots, SLOT_PAGE_SLOTS)))];
+    this.pages = [newPage(Math.max(1, Math.min(slots, SLOT_PAGE_SLOTS)))];
     this.first = this.pages[0]!;
     this.capacity = this.first.length;
     this.grow(slots);
@@ -204,44 +91,118 @@ export class ValueColumn<T> {
   }
 
   /** The value in `slot` (`slot` below {@link length}; not checked). */
-  get(slot: number): T {
-    return slot < SLOT_PAGE_SLOTS ? this.first[slot]! : this.getPaged(slot);
-  }
-
+  abstract get(slot: number): E;
   /** Sets the value in `slot` (`slot` below {@link length}; not checked). */
-  set(slot: number, value: T): void {
-    if (slot < SLOT_PAGE_SLOTS) this.first[slot] = value;
-    else this.setPaged(slot, value);
-  }
+  abstract set(slot: number, value: E): void;
 
   /** {@link get} past the first page: out of line, so that the inlined accessor stays small. */
-  private getPaged(slot: number): T {
+  protected getPaged(slot: number): E {
     return this.pages[slot >>> SLOT_PAGE_BITS]![slot & OFFSET_MASK]!;
   }
 
   /** {@link set} past the first page (see {@link getPaged}). */
-  private setPaged(slot: number, value: T): void {
+  protected setPaged(slot: number, value: E): void {
     this.pages[slot >>> SLOT_PAGE_BITS]![slot & OFFSET_MASK] = value;
   }
 
   /** Makes room for slots `0 .. slots-1`, new slots holding the initial value; copies at most one page (see {@link growPages}). */
   grow(slots: number): void {
     if (slots <= this.capacity) return;
-    // A new page and a copy: lengthening an array in place by more than about a thousand places
-    // can turn it into a slow dictionary in V8.
-    growPages(this.pages, slots, (length) => this.makePage(length), (from, to) => {
-      for (let i = 0; i < from.length; i++) to[i] = from[i]!;
-    });
+    growPages(this.pages, slots, this.newPage, this.copy);
     this.first = this.pages[0]!;
-    this.capacity = pagesCapacity(this.pages);
+    this.capacity = (this.pages.length - 1) * SLOT_PAGE_SLOTS + this.pages[this.pages.length - 1]!.length;
   }
 
   /** Sets every slot to `value`. */
-  fill(value: T): void {
+  fill(value: E): void {
     for (const page of this.pages) page.fill(value);
   }
+}
 
-  private makePage(length: number): T[] {
-    return new Array<T>(length).fill(this.initial);
+/** A zeroed typed-array page holding `initial` in every slot. */
+function typedPage<P extends Int32Array | Uint8Array | Float64Array>(page: P, initial: number): P {
+  if (initial !== 0) page.fill(initial);
+  return page;
+}
+
+/** Copies a typed-array page into a longer one. */
+const copyTyped = (from: Int32Array | Uint8Array | Float64Array, to: Int32Array | Uint8Array | Float64Array): void => to.set(from);
+
+/** A column of 32-bit signed integers, one per slot, in pages (see {@link PagedColumn}). */
+export class Int32Column extends PagedColumn<number, Int32Array> {
+  /** @param initial the value new slots start with; @param slots the initial number of slots */
+  constructor(initial: number, slots: number) {
+    super((length) => typedPage(new Int32Array(length), initial), copyTyped, slots);
+  }
+
+  get(slot: number): number {
+    return slot < SLOT_PAGE_SLOTS ? this.first[slot]! : this.getPaged(slot);
+  }
+
+  set(slot: number, value: number): void {
+    if (slot < SLOT_PAGE_SLOTS) this.first[slot] = value;
+    else this.setPaged(slot, value);
+  }
+}
+
+/** A column of bytes (0-255), one per slot, in pages (see {@link PagedColumn}). */
+export class Uint8Column extends PagedColumn<number, Uint8Array> {
+  /** @param initial the value new slots start with; @param slots the initial number of slots */
+  constructor(initial: number, slots: number) {
+    super((length) => typedPage(new Uint8Array(length), initial), copyTyped, slots);
+  }
+
+  get(slot: number): number {
+    return slot < SLOT_PAGE_SLOTS ? this.first[slot]! : this.getPaged(slot);
+  }
+
+  set(slot: number, value: number): void {
+    if (slot < SLOT_PAGE_SLOTS) this.first[slot] = value;
+    else this.setPaged(slot, value);
+  }
+}
+
+/** A column of doubles, one per slot, in pages (see {@link PagedColumn}). */
+export class Float64Column extends PagedColumn<number, Float64Array> {
+  /** @param initial the value new slots start with; @param slots the initial number of slots */
+  constructor(initial: number, slots: number) {
+    super((length) => typedPage(new Float64Array(length), initial), copyTyped, slots);
+  }
+
+  get(slot: number): number {
+    return slot < SLOT_PAGE_SLOTS ? this.first[slot]! : this.getPaged(slot);
+  }
+
+  set(slot: number, value: number): void {
+    if (slot < SLOT_PAGE_SLOTS) this.first[slot] = value;
+    else this.setPaged(slot, value);
+  }
+}
+
+/** A column of JavaScript values (keys, values, strings), one per slot, in plain-array pages (see {@link PagedColumn}). */
+export class ValueColumn<T> extends PagedColumn<T, T[]> {
+  /**
+   * @param initial the value new slots start with (e.g. `undefined`)
+   * @param slots the initial number of slots (at least 1 is allocated)
+   */
+  constructor(initial: T, slots: number) {
+    // Growth makes a new page and copies: lengthening an array in place by more than about a
+    // thousand places can turn it into a slow dictionary in V8.
+    super(
+      (length) => new Array<T>(length).fill(initial),
+      (from, to) => {
+        for (let i = 0; i < from.length; i++) to[i] = from[i]!;
+      },
+      slots,
+    );
+  }
+
+  get(slot: number): T {
+    return slot < SLOT_PAGE_SLOTS ? this.first[slot]! : this.getPaged(slot);
+  }
+
+  set(slot: number, value: T): void {
+    if (slot < SLOT_PAGE_SLOTS) this.first[slot] = value;
+    else this.setPaged(slot, value);
   }
 }
