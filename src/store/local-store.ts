@@ -340,14 +340,17 @@ export class LocalStore {
     }
 
     // The entry replaced: none, or a live one (a dead one is reclaimed first, so the write below is a plain insert).
-    let oldSlot = -1;
+    let oldExpiresAt = 0;
+    let oldWasValue = false;
     if (slot !== -1) {
       const oldExpiry = this.expiries.get(slot);
-      if (oldExpiry !== 0 && oldExpiry <= now) this.expire(slot);
-      else oldSlot = slot;
+      if (oldExpiry !== 0 && oldExpiry <= now) {
+        this.expire(slot);
+      } else {
+        oldExpiresAt = oldExpiry;
+        oldWasValue = this.engine.valueAt(slot) !== null;
+      }
     }
-    const oldExpiresAt = oldSlot === -1 ? 0 : this.expiries.get(oldSlot);
-    const oldWasValue = oldSlot !== -1 && this.engine.valueAt(oldSlot) !== null;
 
     this.writingKey = key;
     this.writingExpiry = oldExpiresAt === 0 ? undefined : oldExpiresAt;
