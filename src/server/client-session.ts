@@ -262,7 +262,7 @@ export class ClientSession {
   /** Counts `count` new requests in flight; stops reading the socket at the limits. */
   private admit(count: number): void {
     this.inFlight += count;
-    if (this.turnRequests === 0) setImmediate(this.nextTurn);
+    if (this.turnRequests === 0) this.host.turnBudget.atTurnEnd(this.nextTurn);
     this.turnRequests += count;
     if (this.socket.isPaused) return;
     // Backpressure: a client that pipelines without reading its replies stops being read
