@@ -189,7 +189,9 @@ export interface CacheClientOptions {
    * a batch once all of it is done, so a slow request (a forward to a dead peer) holds back the
    * replies of the others in its batch. Needs peers that accept batch frames of 1024 requests
    * (protocol version 2, `maxBatchRequests` at its default; a peer set lower fails the calls of a
-   * larger batch with TOO_LARGE). Default true.
+   * larger batch with TOO_LARGE). Default true. With `false` every call is a frame of its own;
+   * in Node (`ws`) the frames of one turn still leave in one TCP write (the socket is corked until
+   * the turn's flush), so the peers read them together.
    */
   batching?: boolean;
 }

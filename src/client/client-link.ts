@@ -10,7 +10,7 @@
  */
 import { CacheError } from '../errors.js';
 import { FrameBatcher, type FlushScheduler } from './frame-batcher.js';
-import { READY_STATE, closeWebSocket, dropWebSocket, openWebSocket, type WebSocketConstructor, type WebSocketLike } from './websocket-factory.js';
+import { READY_STATE, closeWebSocket, corkableTransport, dropWebSocket, openWebSocket, type CorkableTransport, type WebSocketConstructor, type WebSocketLike } from './websocket-factory.js';
 
 /** A request as a link sees it: its frame, where it is queued or written, and whether it still waits. */
 export interface LinkedRequest {
@@ -66,6 +66,21 @@ export class ClientLink {
   private socketError: unknown;
   private readonly socket: WebSocketLike;
   private readonly batcher: FrameBatcher<LinkedRequest>;
+  /**
+   * Without batching (`maxBatch` 1), the TCP socket under `ws` is corked from the first frame of a
+   * turn until `schedule` runs, so the frames of one turn leave in one `writev` rather than one
+   * write each (as the load generator's and a pipelining client's do). With batching every turn
+   * already writes one frame per socket, from the scheduled flush itself.
+   */
+  private readonly corkPerTurn: boolean;
+  private readonly schedule: FlushScheduler;
+  /** The transport corked until the end of this turn, if any. */
+  private corked: CorkableTransport | undefined = undefined;
+  private readonly uncork = (): void => {
+    const transport = this.corked;
+    this.corked = undefined;
+    transport?.uncork();
+  };
 
   /**
    * Opens a socket to `url` at once.
@@ -85,6 +100,8 @@ export class ClientLink {
       options.maxBatch,
       options.schedule,
     );
+    this.corkPerTurn = options.maxBatch === 1;
+    this.schedule = options.schedule;
     const socket = openWebSocket(Ctor, url);
     this.socket = socket;
     this.connectTimer = setTimeout(() => {
@@ -153,6 +170,14 @@ export class ClientLink {
     // A socket that is closing reports its close; its unsent requests then move to another link.
     if (!this.isOpen) return;
     try {
+      if (this.corkPerTurn && this.corked === undefined) {
+        const transport = corkableTransport(this.socket);
+        if (transport !== undefined) {
+          this.corked = transport;
+          transport.cork();
+          this.schedule(this.uncork);
+        }
+      }
       this.socket.send(text);
     } catch {
       // Left unsent: they move on when the socket reports its close, or meet their deadline.

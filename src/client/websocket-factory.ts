@@ -81,6 +81,23 @@ export function openWebSocket(Ctor: WebSocketConstructor, url: string): WebSocke
   return socket;
 }
 
+/** The part of a TCP socket (Node's `net.Socket`) that holds writes back: see {@link corkableTransport}. */
+export interface CorkableTransport {
+  cork(): void;
+  uncork(): void;
+}
+
+/**
+ * The TCP socket under a `ws` WebSocket (its `_socket`, set once the connection is open), whose
+ * writes can be held back with `cork()` and sent together by `uncork()` as one `writev`.
+ * Undefined for the WHATWG WebSocket (browsers, Node's global one), which exposes no transport,
+ * and for a `ws` socket not open yet.
+ */
+export function corkableTransport(socket: WebSocketLike): CorkableTransport | undefined {
+  const transport = (socket as { _socket?: Partial<CorkableTransport> | null })._socket;
+  return transport != null && typeof transport.cork === 'function' && typeof transport.uncork === 'function' ? (transport as CorkableTransport) : undefined;
+}
+
 /**
  * Drops a socket without waiting for the closing handshake: `terminate()` on `ws`, `close()`
  * elsewhere (a browser tears the connection down on its own schedule).

@@ -4,7 +4,7 @@
  * real peers.)
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createServer, type Socket } from 'node:net';
+import { Socket as NetSocket, createServer, type Socket } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import { CacheClient, reconnectDelayMs, type CacheClientOptions, type MemberEvent, type RingInfo, type RingPeer } from '../../../src/client/cache-client.js';
 import { resolveWebSocket, type WebSocketConstructor } from '../../../src/client/websocket-factory.js';
@@ -665,6 +665,26 @@ describe('CacheClient batching', () => {
     const frames = peer.frames.slice(before);
     expect(frames).toHaveLength(20);
     expect(frames.some((frame) => Array.isArray(frame))).toBe(false);
+  });
+
+  it('with batching off writes the frames of one turn to the TCP socket in one writev', async () => {
+    const peer = await startPeer();
+    const client = await connect(peer.url, { discoverPeers: false, batching: false });
+    await client.get('warm');
+    // Every write of this process's TCP sockets while the calls are issued and flushed: the
+    // stand-in only answers once they are all out, so these are the client's.
+    const proto = NetSocket.prototype as unknown as Record<'_write' | '_writev', (...args: unknown[]) => void>;
+    const spies = [vi.spyOn(proto, '_write'), vi.spyOn(proto, '_writev')];
+    const calls = Promise.all(Array.from({ length: 20 }, (_, i) => client.incr(`w${i}`)));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    const [plain, vectored] = spies.map((spy) => spy.mock.calls.length);
+    const chunks = (spies[1]!.mock.calls[0]?.[0] as unknown[] | undefined)?.length;
+    for (const spy of spies) spy.mockRestore();
+    expect(await calls).toEqual(Array<number>(20).fill(1));
+    expect({ plain, vectored }).toEqual({ plain: 0, vectored: 1 });
+    // A header and a payload per frame.
+    expect(chunks).toBe(40);
+    expect(peer.frames.slice(-20)).toHaveLength(20);
   });
 
   it('requests queued while disconnected go out as one batch on the next connection', async () => {
