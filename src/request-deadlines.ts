@@ -13,6 +13,9 @@
  * never keep a process alive on their own.
  */
 
+/** The longest delay `setTimeout` arms as given (2^31 - 1 ms, about 24.8 days). */
+const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+
 /** A registered deadline: call {@link Deadline.cancel} when the request settled first. */
 export class Deadline {
   /** True once cancelled or expired; the expiry callback then never (again) runs. */
@@ -96,7 +99,9 @@ class DeadlineQueue {
   }
 
   private arm(at: number): void {
-    this.timer = setTimeout(() => this.onTimer(this), Math.max(0, at - Date.now()));
+    // A longer delay than setTimeout holds would fire after 1 ms, and then again every ms; the
+    // clamped timer fires early, finds nothing due and re-arms for the rest.
+    this.timer = setTimeout(() => this.onTimer(this), Math.min(Math.max(0, at - Date.now()), MAX_TIMER_DELAY_MS));
     this.timer.unref?.();
   }
 }

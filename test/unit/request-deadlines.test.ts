@@ -49,4 +49,19 @@ describe('RequestDeadlines', () => {
     vi.advanceTimersByTime(100);
     expect(fired).toBe(2500);
   });
+  it('waits out a timeout longer than setTimeout can arm (2^31 - 1 ms) instead of re-arming every ms', () => {
+    const deadlines = new RequestDeadlines();
+    let fired = 0;
+    const timeoutMs = 3_000_000_000;
+    deadlines.add(timeoutMs, () => fired++);
+    // Node and the fake clock alike fire an overflowing delay after 1 ms: a spin of expiry checks.
+    const armed = vi.spyOn(globalThis, 'setTimeout');
+    vi.advanceTimersByTime(1000);
+    expect(armed.mock.calls.length).toBeLessThanOrEqual(1);
+    vi.advanceTimersByTime(timeoutMs - 1001);
+    expect(fired).toBe(0);
+    vi.advanceTimersByTime(1);
+    expect(fired).toBe(1);
+    armed.mockRestore();
+  });
 });
