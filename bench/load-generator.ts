@@ -20,6 +20,7 @@
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
+import { corkableTransport } from '../src/client/websocket-factory.js';
 import { CacheClient, type CacheClientOptions } from '../src/client/cache-client.js';
 
 /** What to connect to. */
@@ -202,11 +203,11 @@ class WsConnection implements Connection {
   /**
    * Sends one text frame. The frames of one tick leave in one write (the TCP socket is corked
    * until the next tick), as a pipelining client's do: without it every frame is a syscall of its
-   * own and the generator, not the server, is the bottleneck. `_socket` is ws's net.Socket.
+   * own and the generator, not the server, is the bottleneck.
    */
   private send(text: string): void {
     if (!this.corked) {
-      const tcp = (this.socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+      const tcp = corkableTransport(this.socket);
       if (tcp) {
         this.corked = true;
         tcp.cork();

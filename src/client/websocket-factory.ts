@@ -93,7 +93,7 @@ export interface CorkableTransport {
  * Undefined for the WHATWG WebSocket (browsers, Node's global one), which exposes no transport,
  * and for a `ws` socket not open yet.
  */
-export function corkableTransport(socket: WebSocketLike): CorkableTransport | undefined {
+export function corkableTransport(socket: object): CorkableTransport | undefined {
   const transport = (socket as { _socket?: Partial<CorkableTransport> | null })._socket;
   return transport != null && typeof transport.cork === 'function' && typeof transport.uncork === 'function' ? (transport as CorkableTransport) : undefined;
 }
