@@ -112,9 +112,10 @@ export class S3FifoPolicy implements SlotPolicy {
   private smallWeight = 0;
   private readonly smallMax: number;
   private ghost: GhostQueue;
-  /** True when the ghost's size follows the slot count (the capacity is in bytes). */
-  private readonly ghostFollowsSlots: boolean;
-  /** The slot count the ghost was last sized for (when it follows the slots). */
+  /**
+   * The slot count the ghost was last sized for when it follows the slots (the capacity is in
+   * bytes, no entry capacity known), else 0 (sized once from the entry capacity).
+   */
   private ghostSlots: number;
 
   /**
@@ -129,8 +130,7 @@ export class S3FifoPolicy implements SlotPolicy {
     this.hashes = new Int32Column(0, slots);
     this.weights = new Float64Column(0, slots);
     this.smallMax = capacity * S3_FIFO_SMALL_RATIO;
-    this.ghostFollowsSlots = entryCapacity === undefined;
-    this.ghostSlots = slots;
+    this.ghostSlots = entryCapacity === undefined ? slots : 0;
     this.ghost = new GhostQueue(Math.ceil((entryCapacity ?? slots) * S3_FIFO_GHOST_RATIO));
   }
 
@@ -140,7 +140,7 @@ export class S3FifoPolicy implements SlotPolicy {
     this.hashes.grow(slots);
     this.weights.grow(slots);
     // Resized when the slots have doubled since (the store now adds slots a page at a time).
-    if (this.ghostFollowsSlots && slots >= 2 * this.ghostSlots) {
+    if (this.ghostSlots !== 0 && slots >= 2 * this.ghostSlots) {
       this.ghostSlots = slots;
       this.ghost = new GhostQueue(Math.ceil(slots * S3_FIFO_GHOST_RATIO));
     }
