@@ -95,13 +95,13 @@ export class Peer extends EventEmitter<PeerEvents> {
   private housekeepingTimer: ReturnType<typeof setInterval> | undefined;
   private lastPushPull = Date.now();
   private readonly stopController = new AbortController();
-  /** Event-loop delay since start (perf_hooks, 10 ms resolution sampling timer), reported in stats. */
   /** Client frames and requests received, over all sessions (stats `clientTraffic`). */
   private readonly clientTraffic: ClientTraffic = { frames: 0, requests: 0, deferrals: 0 };
   /** Deadlines of client requests that did not complete synchronously. */
   private readonly clientDeadlines = new RequestDeadlines();
   /** What every client session gets from this peer. */
   private sessionHost!: ClientSessionHost;
+  /** Event-loop delay since start (perf_hooks, 10 ms resolution sampling timer), reported in stats. */
   private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
   /** Work budget of one event-loop turn, shared by the client sessions and the peer links (set in wire()). */
   private turnBudget!: TurnBudget;
