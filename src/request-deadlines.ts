@@ -9,8 +9,13 @@
  * stays proportional to the requests in flight). The timer of a queue is armed for its head's
  * deadline and re-armed after it fires.
  *
- * Times are `Date.now()` ms (so test fake timers drive it). Timers are unref'd: pending deadlines
- * never keep a process alive on their own.
+ * Times are `Date.now()` ms (so test fake timers drive it). By default timers are unref'd: pending
+ * deadlines never keep a process alive on their own (a peer's sockets and server do). With
+ * `keepAlive` (the client, whose caller awaits the call) a queue's timer holds the process while
+ * the queue holds a deadline, as a `setTimeout` per request would, and lets go once it is empty.
+ *
+ * A queue whose timer finds it empty is dropped, so a caller passing many distinct timeouts (e.g.
+ * each call's remaining budget) keeps only the queues used within the last timeout.
  */
 
 /** The longest delay `setTimeout` arms as given (2^31 - 1 ms, about 24.8 days). */
@@ -52,11 +57,26 @@ class DeadlineQueue {
   private tail: Deadline | undefined = undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(private readonly onTimer: (queue: DeadlineQueue) => void) {}
+  /**
+   * @param timeoutMs the timeout of every deadline in the queue (its key in {@link RequestDeadlines})
+   * @param onTimer runs when the timer fires
+   * @param keepAlive true: the timer is ref'd while the queue holds a deadline
+   */
+  constructor(
+    readonly timeoutMs: number,
+    private readonly onTimer: (queue: DeadlineQueue) => void,
+    private readonly keepAlive: boolean,
+  ) {}
+
+  /** True when no deadline waits. */
+  get empty(): boolean {
+    return this.head === undefined;
+  }
 
   push(deadline: Deadline): void {
     if (this.tail === undefined) {
       this.head = this.tail = deadline;
+      if (this.keepAlive) this.timer?.ref?.();
     } else {
       deadline.prev = this.tail;
       this.tail.next = deadline;
@@ -72,10 +92,12 @@ class DeadlineQueue {
     if (next === undefined) this.tail = prev;
     else next.prev = prev;
     deadline.prev = deadline.next = undefined;
-    // The timer stays armed for the old head: it finds the queue as it is when it fires.
+    // The timer stays armed for the old head: it finds the queue as it is when it fires (and
+    // drops an empty queue then), so a queue emptied and refilled often arms no new timer.
+    if (this.keepAlive && this.head === undefined) this.timer?.unref?.();
   }
 
-  /** Runs every deadline due by `now`, in order; re-arms for the next one. */
+  /** Runs every deadline due by `now`, in order; re-arms for the next one (none when the queue is empty). */
   expire(now: number): void {
     this.timer = undefined;
     let deadline = this.head;
@@ -102,14 +124,37 @@ class DeadlineQueue {
     // A longer delay than setTimeout holds would fire after 1 ms, and then again every ms; the
     // clamped timer fires early, finds nothing due and re-arms for the rest.
     this.timer = setTimeout(() => this.onTimer(this), Math.min(Math.max(0, at - Date.now()), MAX_TIMER_DELAY_MS));
-    this.timer.unref?.();
+    if (!this.keepAlive) this.timer.unref?.();
   }
+}
+
+/** Settings of a {@link RequestDeadlines}. */
+export interface RequestDeadlinesOptions {
+  /**
+   * True: a pending deadline keeps the process alive (its timer is ref'd while its queue is not
+   * empty), as a `setTimeout` per request would. Default false (timers unref'd).
+   */
+  keepAlive?: boolean;
 }
 
 /** A set of deadline queues, one per distinct timeout. */
 export class RequestDeadlines {
   private readonly queues = new Map<number, DeadlineQueue>();
-  private readonly onTimer = (queue: DeadlineQueue): void => queue.expire(Date.now());
+  private readonly keepAlive: boolean;
+  private readonly onTimer = (queue: DeadlineQueue): void => {
+    queue.expire(Date.now());
+    if (queue.empty && this.queues.get(queue.timeoutMs) === queue) this.queues.delete(queue.timeoutMs);
+  };
+
+  /** @param options see {@link RequestDeadlinesOptions} */
+  constructor(options: RequestDeadlinesOptions = {}) {
+    this.keepAlive = options.keepAlive ?? false;
+  }
+
+  /** Distinct timeouts with a queue (for tests: queues found empty by their timer are dropped). */
+  get queueCount(): number {
+    return this.queues.size;
+  }
 
   /**
    * Registers a deadline `timeoutMs` from now.
@@ -119,7 +164,7 @@ export class RequestDeadlines {
   add(timeoutMs: number, onExpire: () => void): Deadline {
     let queue = this.queues.get(timeoutMs);
     if (queue === undefined) {
-      queue = new DeadlineQueue(this.onTimer);
+      queue = new DeadlineQueue(timeoutMs, this.onTimer, this.keepAlive);
       this.queues.set(timeoutMs, queue);
     }
     const deadline = new Deadline(Date.now() + timeoutMs, onExpire, queue);

@@ -32,6 +32,7 @@ import { ClientLink, type ClientLinkHandlers, type ClientLinkOptions, type LinkC
 import { ClientRing } from './client-ring.js';
 import { MAX_BATCH_REQUESTS, flushScheduler, type FlushTiming } from './frame-batcher.js';
 import { normalizeUrl, tryNormalizeUrl } from './peer-url.js';
+import { RequestDeadlines, type Deadline } from '../request-deadlines.js';
 import { frameText, resolveWebSocket, type WebSocketConstructor } from './websocket-factory.js';
 
 /** Options of one call. */
@@ -207,12 +208,68 @@ interface ResolvedOptions {
   batching: boolean;
 }
 
-interface PendingRequest extends LinkedRequest {
-  op: string;
-  /** The key whose primary should serve the request (`routing: 'ring'`); undefined: any peer. */
-  route: string | undefined;
+/** What a {@link PendingCall} needs of its client. */
+interface RequestHooks {
+  /** Forgets the settled request `id`; `link` is where it had been written (undefined: not written). */
+  settled(id: number, link: ClientLink | undefined): void;
+  /** The last connection error, the cause of an `UNAVAILABLE` for a request never written. */
+  lastError(): CacheError | undefined;
+}
+
+/**
+ * A call in flight, from its issue to its settlement: its frame and route, where it is queued or
+ * written, its deadline and its promise's resolvers. One object per call, its methods shared (no
+ * closure per call but {@link onDeadline}, and the abort listener when the call has a signal).
+ */
+class PendingCall implements LinkedRequest {
+  link: ClientLink | undefined = undefined;
+  sent = false;
+  settled = false;
+  /** The request's deadline in the client's deadline queues; set right after construction. */
+  deadline: Deadline | undefined = undefined;
+  private readonly onAbort: (() => void) | undefined;
+  /** Settles the call with `TIMEOUT` (written) or `UNAVAILABLE` (never written): the deadline's callback. */
+  readonly onDeadline = (): void => {
+    this.settle(
+      this.sent
+        ? new CacheError('TIMEOUT', `${this.op}: no reply within ${this.timeoutMs} ms`)
+        : new CacheError('UNAVAILABLE', `${this.op}: no connection to a peer within ${this.timeoutMs} ms`, { cause: this.hooks.lastError() }),
+    );
+  };
+
+  /**
+   * @param route the key whose primary should serve the request (`routing: 'ring'`); undefined: any peer
+   * @param timeoutMs the call's deadline, ms (for the TIMEOUT message)
+   * @param signal aborts the call (`ABORTED`) when it fires first
+   */
+  constructor(
+    private readonly hooks: RequestHooks,
+    readonly id: number,
+    readonly op: string,
+    readonly frame: string,
+    readonly route: string | undefined,
+    private readonly timeoutMs: number,
+    private readonly signal: AbortSignal | undefined,
+    private readonly resolve: (reply: ReplyFrame) => void,
+    private readonly reject: (error: CacheError) => void,
+  ) {
+    if (signal !== undefined) {
+      const onAbort = (): void => this.settle(abortedError(op, signal));
+      this.onAbort = onAbort;
+      signal.addEventListener('abort', onAbort, { once: true });
+    }
+  }
+
   /** Rejects with `error`, or resolves with `reply`; the first settlement wins. */
-  settle(error: CacheError | undefined, reply?: ReplyFrame): void;
+  settle(error: CacheError | undefined, reply?: ReplyFrame): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.deadline?.cancel();
+    if (this.onAbort !== undefined) this.signal!.removeEventListener('abort', this.onAbort);
+    this.hooks.settled(this.id, this.sent ? this.link : undefined);
+    if (error) this.reject(error);
+    else this.resolve(reply!);
+  }
 }
 
 /** A peer the client sends keys to directly (`routing: 'ring'`): its link and reconnect backoff. */
@@ -294,7 +351,16 @@ export class CacheClient extends EventEmitter<CacheClientEvents> {
   private failures = 0;
   private lastError: CacheError | undefined;
   private lastId = 0;
-  private readonly pending = new Map<number, PendingRequest>();
+  private readonly pending = new Map<number, PendingCall>();
+  /** The deadlines of the calls in flight: one timer per distinct timeout, not one per call. */
+  private readonly deadlines = new RequestDeadlines({ keepAlive: true });
+  private readonly requestHooks: RequestHooks = {
+    settled: (id, link) => {
+      this.pending.delete(id);
+      if (link !== undefined) this.onLinkSettled(link);
+    },
+    lastError: () => this.lastError,
+  };
   private readonly observers = new Set<AttemptObserver>();
   private wantWatch = false;
   private ringRefresh: Promise<void> | undefined;
@@ -412,7 +478,7 @@ export class CacheClient extends EventEmitter<CacheClientEvents> {
 
   /** Reads a key. @returns `{found: true, value}` or `{found: false}` */
   async getEntry<T = unknown>(key: string, options?: CallOptions): Promise<Entry<T>> {
-    const reply = await this.call('get', { key: checkKey(key) }, options);
+    const reply = await this.request('get', keyField(key), options, key);
     return toEntry<T>(reply, 'get');
   }
 
@@ -422,14 +488,22 @@ export class CacheClient extends EventEmitter<CacheClientEvents> {
    */
   async set(key: string, value: unknown, options: SetOptions = {}): Promise<void> {
     const { ttl, ...callOptions } = options;
-    const fields: Record<string, unknown> = { key: checkKey(key), value };
-    if (ttl !== undefined) fields.ttl = ttl;
-    await this.call('set', fields, callOptions);
+    let fields = keyField(key);
+    try {
+      // What JSON leaves out (undefined, a function) is left out of the frame, as JSON.stringify of an object does.
+      const valueText: string | undefined = JSON.stringify(value);
+      if (valueText !== undefined) fields += `,"value":${valueText}`;
+      const ttlText: string | undefined = ttl === undefined ? undefined : JSON.stringify(ttl);
+      if (ttlText !== undefined) fields += `,"ttl":${ttlText}`;
+    } catch (error) {
+      throw new CacheError('BAD_REQUEST', `set: the request cannot be encoded as JSON: ${errorMessage(error)}`, { cause: error });
+    }
+    await this.request('set', fields, callOptions, key);
   }
 
   /** Deletes a key. @returns true when the key existed */
   async del(key: string, options?: CallOptions): Promise<boolean> {
-    const reply = await this.call('del', { key: checkKey(key) }, options);
+    const reply = await this.request('del', keyField(key), options, key);
     return expectField(reply, 'deleted', 'boolean', 'del');
   }
 
@@ -573,6 +647,7 @@ export class CacheClient extends EventEmitter<CacheClientEvents> {
     this.reconnectTimer = undefined;
     const error = new CacheError('UNAVAILABLE', 'the client is closed');
     for (const pending of [...this.pending.values()]) pending.settle(error);
+    this.deadlines.clear();
     this.notifyAttempt(error);
     const links = [this.main, ...[...this.direct.values()].map((peer) => peer.link)].filter((link) => link !== undefined);
     this.main = undefined;
@@ -588,9 +663,14 @@ export class CacheClient extends EventEmitter<CacheClientEvents> {
 
   /**
    * Issues one request.
+   * @param op the operation; with `fields` a string, one of the client's own (written unescaped)
+   * @param fields the request's fields besides `id` and `op`: an object, or already as JSON text
+   *   (`,"name":value` for each, see {@link keyField}), which the hot single-key calls build by
+   *   concatenation: a `get` frame costs about 150 ns that way against 530 ns through
+   *   `JSON.stringify` of a merged object
    * @param route the key whose primary should serve it (`routing: 'ring'`), undefined for any peer
    */
-  private request(op: string, fields: Record<string, unknown>, options: CallOptions = {}, route?: string): Promise<ReplyFrame> {
+  private request(op: string, fields: Record<string, unknown> | string, options: CallOptions = {}, route?: string): Promise<ReplyFrame> {
     return new Promise<ReplyFrame>((resolve, reject) => {
       if (this.state === 'closed') {
         reject(new CacheError('UNAVAILABLE', `${op}: the client is closed`));
@@ -609,40 +689,14 @@ export class CacheClient extends EventEmitter<CacheClientEvents> {
       const id = ++this.lastId;
       let frame: string;
       try {
-        frame = JSON.stringify(Object.assign({ id, op }, fields, { id, op }));
+        frame = typeof fields === 'string' ? `{"id":${id},"op":"${op}"${fields}}` : JSON.stringify(Object.assign({ id, op }, fields, { id, op }));
       } catch (error) {
         reject(new CacheError('BAD_REQUEST', `${op}: the request cannot be encoded as JSON: ${errorMessage(error)}`, { cause: error }));
         return;
       }
-
-      const onAbort = (): void => pending.settle(abortedError(op, signal!));
-      const timer = setTimeout(() => {
-        pending.settle(
-          pending.sent
-            ? new CacheError('TIMEOUT', `${op}: no reply within ${timeoutMs} ms`)
-            : new CacheError('UNAVAILABLE', `${op}: no connection to a peer within ${timeoutMs} ms`, { cause: this.lastError }),
-        );
-      }, Math.min(timeoutMs, MAX_TIMER_MS));
-      const pending: PendingRequest = {
-        op,
-        frame,
-        route,
-        link: undefined,
-        sent: false,
-        settled: false,
-        settle: (error, reply) => {
-          if (pending.settled) return;
-          pending.settled = true;
-          this.pending.delete(id);
-          clearTimeout(timer);
-          signal?.removeEventListener('abort', onAbort);
-          if (pending.sent && pending.link) this.onLinkSettled(pending.link);
-          if (error) reject(error);
-          else resolve(reply!);
-        },
-      };
+      const pending = new PendingCall(this.requestHooks, id, op, frame, route, timeoutMs, signal, resolve, reject);
       this.pending.set(id, pending);
-      signal?.addEventListener('abort', onAbort, { once: true });
+      pending.deadline = this.deadlines.add(Math.min(timeoutMs, MAX_TIMER_MS), pending.onDeadline);
       this.dispatch(pending);
     });
   }
@@ -658,7 +712,7 @@ export class CacheClient extends EventEmitter<CacheClientEvents> {
    * connection is down and, with `routing: 'ring'`, no other connection can take it) the request
    * waits for the failover connection to open.
    */
-  private dispatch(pending: PendingRequest): void {
+  private dispatch(pending: PendingCall): void {
     if (this.state === 'closed') return;
     const link = this.pickLink(pending.route);
     pending.link = link;
@@ -1039,6 +1093,14 @@ function positiveMs(name: string, value: number | undefined, fallback: number): 
     throw new CacheError('BAD_CONFIG', `${name}: expected a positive number of ms, got ${String(value)}`);
   }
   return Math.min(value, MAX_TIMER_MS);
+}
+
+/**
+ * The `key` field of a request as JSON text to follow `id` and `op` (`,"key":"..."`).
+ * @throws CacheError BAD_REQUEST for a key that is not a string
+ */
+function keyField(key: unknown): string {
+  return `,"key":${JSON.stringify(checkKey(key))}`;
 }
 
 function checkKey(key: unknown): string {

@@ -64,4 +64,50 @@ describe('RequestDeadlines', () => {
     expect(fired).toBe(1);
     armed.mockRestore();
   });
+
+  it('with keepAlive holds the process while a deadline waits, lets go once its queue is empty, and re-arms no timer for a refilled queue', () => {
+    const armed = vi.spyOn(globalThis, 'setTimeout');
+    const deadlines = new RequestDeadlines({ keepAlive: true });
+    let fired = 0;
+    const first = deadlines.add(100, () => fired++);
+    expect(armed).toHaveBeenCalledTimes(1);
+    const timer = armed.mock.results[0]!.value as ReturnType<typeof setTimeout>;
+    expect(timer.hasRef()).toBe(true);
+    first.cancel();
+    expect(timer.hasRef()).toBe(false);
+    vi.advanceTimersByTime(10);
+    deadlines.add(100, () => fired++);
+    expect(armed).toHaveBeenCalledTimes(1);
+    expect(timer.hasRef()).toBe(true);
+    vi.advanceTimersByTime(90);
+    // The timer armed for the cancelled head fires early, finds the second deadline not yet due and re-arms.
+    expect(fired).toBe(0);
+    expect(armed).toHaveBeenCalledTimes(2);
+    vi.advanceTimersByTime(10);
+    expect(fired).toBe(1);
+    armed.mockRestore();
+
+    const plain = vi.spyOn(globalThis, 'setTimeout');
+    new RequestDeadlines().add(100, () => undefined);
+    expect((plain.mock.results[0]!.value as ReturnType<typeof setTimeout>).hasRef()).toBe(false);
+    plain.mockRestore();
+  });
+
+  it('drops the queue of a timeout once its timer finds it empty, so distinct timeouts do not pile up', () => {
+    const deadlines = new RequestDeadlines({ keepAlive: true });
+    let fired = 0;
+    for (let timeoutMs = 1; timeoutMs <= 200; timeoutMs++) {
+      const deadline = deadlines.add(timeoutMs, () => fired++);
+      if (timeoutMs % 2 === 0) deadline.cancel();
+    }
+    expect(deadlines.queueCount).toBe(200);
+    vi.advanceTimersByTime(200);
+    expect(fired).toBe(100);
+    expect(deadlines.queueCount).toBe(0);
+    deadlines.add(50, () => fired++);
+    expect(deadlines.queueCount).toBe(1);
+    vi.advanceTimersByTime(50);
+    expect(fired).toBe(101);
+    expect(deadlines.queueCount).toBe(0);
+  });
 });

@@ -380,8 +380,29 @@ describe('CacheClient requests', () => {
     const client = await connect(peer.url, { discoverPeers: false });
     await expect(client.get(42 as unknown as string)).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     await expect(client.set('k', 10n)).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    await expect(client.set('k', cyclic)).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('cannot be encoded as JSON') });
+    await expect(client.call('set', { key: 'k', value: 10n })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     await expect(client.get('k', { timeoutMs: 0 })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     expect(peer.received).toHaveLength(0);
+  });
+
+  it('writes id and op first, then the fields, leaving out what JSON leaves out', async () => {
+    const peer = await startPeer();
+    const client = await connect(peer.url, { discoverPeers: false });
+    await client.set('k', { nested: ['x', 1, null] }, { ttl: 60_000 });
+    await client.get('k');
+    await client.del('k');
+    await client.set('q"uote\\', 'v');
+    await client.call('set', { key: 'u', value: 'v', id: 'spoofed', op: 'del' });
+    await client.set('f', (() => 1) as unknown);
+    expect(peer.received.map((frame) => Object.keys(frame).join(','))).toEqual(['id,op,key,value,ttl', 'id,op,key', 'id,op,key', 'id,op,key,value', 'id,op,key,value', 'id,op,key']);
+    expect(peer.received[0]).toMatchObject({ op: 'set', key: 'k', value: { nested: ['x', 1, null] }, ttl: 60_000 });
+    expect(peer.received[3]).toMatchObject({ op: 'set', key: 'q"uote\\', value: 'v' });
+    expect(peer.received[4]).toMatchObject({ op: 'set', key: 'u' });
+    expect(typeof peer.received[4]!.id).toBe('number');
+    expect(await client.get('q"uote\\')).toBe('v');
   });
 
   it('rejects bad options at construction with BAD_CONFIG', () => {
