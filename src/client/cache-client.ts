@@ -473,7 +473,7 @@ export class CacheClient extends EventEmitter<CacheClientEvents> {
    *   stored `null` from a missing key)
    */
   async get<T = unknown>(key: string, options?: CallOptions): Promise<T | undefined> {
-    return (await this.getEntry<T>(key, options)).value;
+    return toEntry<T>(await this.request('get', keyField(key), options, key), 'get').value;
   }
 
   /** Reads a key. @returns `{found: true, value}` or `{found: false}` */
