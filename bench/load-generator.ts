@@ -285,20 +285,22 @@ class ClientConnection implements Connection {
     return new ClientConnection(client, value);
   }
 
-  async issue(op: 'get' | 'set', keys: string[], timeoutMs: number): Promise<Array<'ok' | 'miss' | string>> {
-    return Promise.all(
-      keys.map(async (key) => {
-        try {
-          if (op === 'set') {
-            await this.client.set(key, this.value, { timeoutMs });
-            return 'ok';
-          }
-          return (await this.client.getEntry(key, { timeoutMs })).found ? 'ok' : 'miss';
-        } catch (error) {
-          return describeError(error);
-        }
-      }),
-    );
+  issue(op: 'get' | 'set', keys: string[], timeoutMs: number): Promise<Array<'ok' | 'miss' | string>> {
+    // A worker of an unbatched connection issues one key at a time: no Promise.all for it.
+    if (keys.length === 1) return this.one(op, keys[0]!, timeoutMs).then((outcome) => [outcome]);
+    return Promise.all(keys.map((key) => this.one(op, key, timeoutMs)));
+  }
+
+  private async one(op: 'get' | 'set', key: string, timeoutMs: number): Promise<'ok' | 'miss' | string> {
+    try {
+      if (op === 'set') {
+        await this.client.set(key, this.value, { timeoutMs });
+        return 'ok';
+      }
+      return (await this.client.getEntry(key, { timeoutMs })).found ? 'ok' : 'miss';
+    } catch (error) {
+      return describeError(error);
+    }
   }
 
   close(): Promise<void> {
@@ -320,17 +322,19 @@ class RedisConnection implements Connection {
     return new RedisConnection(redis, value);
   }
 
-  async issue(op: 'get' | 'set', keys: string[]): Promise<Array<'ok' | 'miss' | string>> {
-    return Promise.all(
-      keys.map(async (key) => {
-        try {
-          if (op === 'set') return (await this.redis.set(key, this.value)) === 'OK' ? 'ok' : 'SET did not answer OK';
-          return (await this.redis.get(key)) === null ? 'miss' : 'ok';
-        } catch (error) {
-          return describeError(error);
-        }
-      }),
-    );
+  issue(op: 'get' | 'set', keys: string[]): Promise<Array<'ok' | 'miss' | string>> {
+    // As ClientConnection: one key at a time skips Promise.all.
+    if (keys.length === 1) return this.one(op, keys[0]!).then((outcome) => [outcome]);
+    return Promise.all(keys.map((key) => this.one(op, key)));
+  }
+
+  private async one(op: 'get' | 'set', key: string): Promise<'ok' | 'miss' | string> {
+    try {
+      if (op === 'set') return (await this.redis.set(key, this.value)) === 'OK' ? 'ok' : 'SET did not answer OK';
+      return (await this.redis.get(key)) === null ? 'miss' : 'ok';
+    } catch (error) {
+      return describeError(error);
+    }
   }
 
   async close(): Promise<void> {
