@@ -30,8 +30,10 @@ describe.skipIf(!TMUX)('ringcache demo in tmux', () => {
   let dir: string;
   let last = '';
   const pids = new Map<string, number>();
-  // Ports rarely in use; a peer whose port is taken falls back to any free port.
-  const basePort = 20_000 + Math.floor(Math.random() * 20_000);
+  // Ports rarely in use: below Linux's ephemeral range (32768-60999 by default), where the other
+  // tests' sockets get their ports (a peer whose port is taken falls back to any free port, which
+  // the check of p1's URL below would see).
+  const basePort = 20_000 + Math.floor(Math.random() * 12_000);
 
   const waitForScreen = async (check: (s: ConsoleScreen) => boolean, what: string, deadlineMs = 15_000): Promise<ConsoleScreen> => {
     try {
