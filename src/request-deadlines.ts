@@ -9,7 +9,9 @@
  * stays proportional to the requests in flight). The timer of a queue is armed for its head's
  * deadline and re-armed after it fires.
  *
- * Times are `Date.now()` ms (so test fake timers drive it). By default timers are unref'd: pending
+ * Times are `performance.now()` ms, a monotonic clock as `setTimeout`'s own: a step of the wall
+ * clock (NTP, an operator's `date -s`) neither fires deadlines early nor holds them back (with `Date.now()`
+ * a step back of an hour held every request's deadline an hour). Test fake timers drive it. By default timers are unref'd: pending
  * deadlines never keep a process alive on their own (a peer's sockets and server do). With
  * `keepAlive` (the client, whose caller awaits the call) a queue's timer holds the process while
  * the queue holds a deadline, as a `setTimeout` per request would, and lets go once it is empty.
@@ -32,7 +34,7 @@ export class Deadline {
 
   /** @internal */
   constructor(
-    /** ms since the epoch at which `onExpire` runs. */
+    /** When `onExpire` runs: `performance.now()` ms. */
     readonly at: number,
     /** @internal */
     readonly onExpire: () => void,
@@ -123,7 +125,9 @@ class DeadlineQueue {
   private arm(at: number): void {
     // A longer delay than setTimeout holds would fire after 1 ms, and then again every ms; the
     // clamped timer fires early, finds nothing due and re-arms for the rest.
-    this.timer = setTimeout(() => this.onTimer(this), Math.min(Math.max(0, at - Date.now()), MAX_TIMER_DELAY_MS));
+    // Whole ms, rounded up: timers fire on a whole-ms clock, and one that fired a fraction early would
+    // find the head not due and wake again a ms later.
+    this.timer = setTimeout(() => this.onTimer(this), Math.min(Math.max(0, Math.ceil(at - performance.now())), MAX_TIMER_DELAY_MS));
     if (!this.keepAlive) this.timer.unref?.();
   }
 }
@@ -142,7 +146,7 @@ export class RequestDeadlines {
   private readonly queues = new Map<number, DeadlineQueue>();
   private readonly keepAlive: boolean;
   private readonly onTimer = (queue: DeadlineQueue): void => {
-    queue.expire(Date.now());
+    queue.expire(performance.now());
     if (queue.empty && this.queues.get(queue.timeoutMs) === queue) this.queues.delete(queue.timeoutMs);
   };
 
@@ -167,7 +171,7 @@ export class RequestDeadlines {
       queue = new DeadlineQueue(timeoutMs, this.onTimer, this.keepAlive);
       this.queues.set(timeoutMs, queue);
     }
-    const deadline = new Deadline(Date.now() + timeoutMs, onExpire, queue);
+    const deadline = new Deadline(performance.now() + timeoutMs, onExpire, queue);
     queue.push(deadline);
     return deadline;
   }

@@ -110,4 +110,22 @@ describe('RequestDeadlines', () => {
     expect(fired).toBe(101);
     expect(deadlines.queueCount).toBe(0);
   });
+
+  it('keeps time on the monotonic clock: a step of the wall clock neither fires a deadline early nor holds it back', () => {
+    const deadlines = new RequestDeadlines();
+    const fired: string[] = [];
+    deadlines.add(100, () => fired.push('a'));
+    vi.setSystemTime(Date.now() - 3_600_000);
+    deadlines.add(100, () => fired.push('b'));
+    vi.advanceTimersByTime(99);
+    expect(fired).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(fired).toEqual(['a', 'b']);
+    deadlines.add(100, () => fired.push('c'));
+    vi.setSystemTime(Date.now() + 3_600_000);
+    vi.advanceTimersByTime(99);
+    expect(fired).toEqual(['a', 'b']);
+    vi.advanceTimersByTime(1);
+    expect(fired).toEqual(['a', 'b', 'c']);
+  });
 });
