@@ -244,14 +244,20 @@ export class ClientSession {
       return;
     }
     const budget = this.host.turnBudget;
+    // The first item always runs (a frame, or a slice of a batch up to its next budget check), as
+    // a peer link's drain does: the drains of a turn run in the order they were scheduled, so a
+    // socket flooding batches, whose drain comes first and spends the budget every turn, would
+    // otherwise hold another socket's deferred ping until the whole flood was answered.
+    let ran = false;
     while (this.backlog.length > 0) {
-      if (budget.exhausted()) {
+      if (ran && budget.exhausted()) {
         if (!this.drainScheduled) {
           this.drainScheduled = true;
           setImmediate(this.drain);
         }
         return;
       }
+      ran = true;
       const item = this.backlog.shift()!;
       if (typeof item === 'string') this.runFrame(item);
       else this.continueBatch(item);

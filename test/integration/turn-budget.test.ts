@@ -63,4 +63,29 @@ describe('turn budget', () => {
     // The ping did not wait for the whole flood.
     expect(events.indexOf('ping')).toBeLessThan(events.length - 1);
   });
+  it('answers a request deferred behind a flood in the next turn, not after the flood', async () => {
+    const flood = await open(peer.advertisedUrl);
+    const other = await open(peer.advertisedUrl);
+    sockets.push(flood, other);
+    const before = (peer.stats().clientTraffic as { deferrals: number }).deferrals;
+    const events: string[] = [];
+    let batches = 0;
+    flood.on('message', () => events.push(`batch ${++batches}`));
+    other.on('message', () => events.push('ping'));
+    const FLOOD = 60;
+    for (let b = 0; b < FLOOD; b++) {
+      flood.send(JSON.stringify(Array.from({ length: PER_BATCH }, (_, i) => ({ id: i, op: 'set', key: `fl-${b}-${i}`, value: i }))));
+    }
+    // The ping is sent once the flood runs deferred, so it arrives while the flood's drain spends
+    // every turn's budget first (before the fix it was answered after the last batch).
+    await waitFor(() => (peer.stats().clientTraffic as { deferrals: number }).deferrals > before, 10_000, 'the flood to be deferred', 1);
+    const sentAt = batches;
+    other.send(JSON.stringify({ id: 'p', op: 'ping' }));
+    await waitFor(() => batches === FLOOD && events.includes('ping'), 30_000, 'every batch reply and the ping');
+    expect(sentAt).toBeLessThan(FLOOD - 5);
+    expect(events.indexOf('ping')).toBeLessThan(events.length - 1);
+    // The ping waited a turn or two, not for a third of the flood (before the fix: 17 batches
+    // answered between its sending and its reply, in every run).
+    expect(events.indexOf('ping') - sentAt).toBeLessThan(5);
+  });
 });
