@@ -71,6 +71,8 @@ export class Peer extends EventEmitter<PeerEvents> {
   readonly store: LocalStore;
   readonly clock: HybridLogicalClock;
   readonly startedAt = Date.now();
+  /** When the peer was created on the monotonic clock (`performance.now()` ms), for its uptime. */
+  private readonly startedAtMonotonic = performance.now();
   members!: MemberList;
   links!: LinkManager;
   coordinator!: Coordinator;
@@ -93,7 +95,8 @@ export class Peer extends EventEmitter<PeerEvents> {
   private stopped = false;
   private readonly pendingRestarts = new Set<string>();
   private housekeepingTimer: ReturnType<typeof setInterval> | undefined;
-  private lastPushPull = Date.now();
+  /** The last push-pull, `performance.now()` ms (intervals here are on the monotonic clock: a wall-clock step back would stall them). */
+  private lastPushPull = performance.now();
   private readonly stopController = new AbortController();
   /** Client frames and requests received, over all sessions (stats `clientTraffic`). */
   private readonly clientTraffic: ClientTraffic = { frames: 0, requests: 0, deferrals: 0 };
@@ -180,7 +183,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     return {
       id: this.id,
       url: this.url,
-      uptimeMs: Date.now() - this.startedAt,
+      uptimeMs: Math.round(performance.now() - this.startedAtMonotonic),
       store: this.store.stats(),
       keys: this.store.liveCount,
       coordinator: { ...this.coordinator.stats },
@@ -416,7 +419,7 @@ export class Peer extends EventEmitter<PeerEvents> {
 
   private async join(joinTimeoutMs?: number): Promise<void> {
     const bootstrap = this.config.bootstrap;
-    const started = Date.now();
+    const started = performance.now();
     for (let attempt = 0; bootstrap.length > 0; attempt++) {
       if (this.stopped) throw new CacheError('UNAVAILABLE', 'peer stopped while joining');
       let joined = false;
@@ -430,7 +433,7 @@ export class Peer extends EventEmitter<PeerEvents> {
         }
       }
       if (joined) break;
-      if (joinTimeoutMs !== undefined && Date.now() - started > joinTimeoutMs) {
+      if (joinTimeoutMs !== undefined && performance.now() - started > joinTimeoutMs) {
         throw new CacheError('UNAVAILABLE', `could not join through ${bootstrap.join(', ')} within ${joinTimeoutMs} ms`);
       }
       const delay = Math.max(50, backoffDelayMs(attempt, this.config.reconnectBaseMs * 5, this.config.reconnectMaxMs));
@@ -448,8 +451,8 @@ export class Peer extends EventEmitter<PeerEvents> {
 
   /** Waits (best effort, bounded) until links to every alive member are up. */
   private async awaitMesh(deadlineMs: number): Promise<void> {
-    const until = Date.now() + deadlineMs;
-    while (Date.now() < until && !this.stopped) {
+    const until = performance.now() + deadlineMs;
+    while (performance.now() < until && !this.stopped) {
       const missing = this.members.all().filter((m) => m.id !== this.id && m.state === 'alive' && !this.links.get(m.id));
       if (missing.length === 0) return;
       await new Promise((resolve) => setTimeout(resolve, 20));
@@ -460,8 +463,8 @@ export class Peer extends EventEmitter<PeerEvents> {
     if (this.stopped || this.leaving) return;
     this.updateLinkTargets();
     for (const peerId of this.hints.peers()) if (this.links.get(peerId)) void this.hints.deliver(peerId);
-    if (Date.now() - this.lastPushPull >= this.config.pushPullIntervalMs) {
-      this.lastPushPull = Date.now();
+    if (performance.now() - this.lastPushPull >= this.config.pushPullIntervalMs) {
+      this.lastPushPull = performance.now();
       void this.pushPull();
     }
   }
@@ -574,8 +577,8 @@ export class Peer extends EventEmitter<PeerEvents> {
 
   /** Waits (bounded) until queued frames have left the sockets, so the `left` gossip is sent. */
   private async flushLinks(): Promise<void> {
-    const until = Date.now() + 500;
-    while (Date.now() < until && this.links.all().some((l) => l.bufferedAmount > 0)) {
+    const until = performance.now() + 500;
+    while (performance.now() < until && this.links.all().some((l) => l.bufferedAmount > 0)) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
   }

@@ -277,7 +277,7 @@ interface DirectPeer {
   link: ClientLink | undefined;
   /** Failed connection attempts since the last open; drives the backoff. */
   failures: number;
-  /** No new attempt before this time (ms since the epoch): keys go through the failover connection meanwhile. */
+  /** No new attempt before this time (`performance.now()` ms): keys go through the failover connection meanwhile. */
   retryAt: number;
 }
 
@@ -883,7 +883,7 @@ export class CacheClient extends EventEmitter<CacheClientEvents> {
     let peer = this.direct.get(url);
     if (peer?.link) return peer.link.retiring ? undefined : peer.link;
     if (this.Ctor === undefined || this.state === 'closed') return undefined;
-    if (peer && Date.now() < peer.retryAt) return undefined;
+    if (peer && performance.now() < peer.retryAt) return undefined;
     if (!peer) {
       peer = { link: undefined, failures: 0, retryAt: 0 };
       this.direct.set(url, peer);
@@ -892,7 +892,7 @@ export class CacheClient extends EventEmitter<CacheClientEvents> {
       peer.link = new ClientLink(this.Ctor, url, this.directLinkOptions, this.directHandlers);
     } catch {
       peer.failures++;
-      peer.retryAt = Date.now() + reconnectDelayMs(peer.failures, this.options.reconnectBaseMs, this.options.reconnectMaxMs);
+      peer.retryAt = performance.now() + reconnectDelayMs(peer.failures, this.options.reconnectBaseMs, this.options.reconnectMaxMs);
       return undefined;
     }
     return peer.link;
@@ -910,7 +910,7 @@ export class CacheClient extends EventEmitter<CacheClientEvents> {
       peer.link = undefined;
       // A dropped connection is retried after a short delay, a failed attempt after a growing one.
       if (!info.opened) peer.failures++;
-      peer.retryAt = Date.now() + reconnectDelayMs(peer.failures, this.options.reconnectBaseMs, this.options.reconnectMaxMs);
+      peer.retryAt = performance.now() + reconnectDelayMs(peer.failures, this.options.reconnectBaseMs, this.options.reconnectMaxMs);
     }
     if (info.opened) this.failLink(link, info.code, info.reason);
     else this.moveUnsent(link);

@@ -198,12 +198,12 @@ export class Rebalancer extends EventEmitter<RebalancerEvents> {
   }
 
   private async runPass(base: HashRing, ring: HashRing, restarted: ReadonlySet<string>, token: PassToken, dropUnowned: boolean): Promise<RebalanceReport> {
-    const started = Date.now();
+    const started = performance.now();
     const self = this.components.selfId;
     const store = this.components.store;
     const report: RebalanceReport = { sent: {}, entries: 0, dropped: 0, durationMs: 0, complete: true };
     if (base.checksum === ring.checksum && restarted.size === 0) {
-      report.durationMs = Date.now() - started;
+      report.durationMs = Math.round(performance.now() - started);
       return report;
     }
     this.totals.passes++;
@@ -280,7 +280,7 @@ export class Rebalancer extends EventEmitter<RebalancerEvents> {
       this.totals.entriesDropped += report.dropped;
     }
     if (!report.complete && !token.cancelled) this.retry = { checksum: ring.checksum, keys: [...failedKeys, ...keys.slice(i)] };
-    report.durationMs = Date.now() - started;
+    report.durationMs = Math.round(performance.now() - started);
     if (!token.cancelled) this.emit('rebalance:done', report);
     return report;
   }
