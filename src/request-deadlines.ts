@@ -10,11 +10,14 @@
  * deadline and re-armed after it fires.
  *
  * Times are `performance.now()` ms, a monotonic clock as `setTimeout`'s own: a step of the wall
- * clock (NTP, an operator's `date -s`) neither fires deadlines early nor holds them back (with `Date.now()`
- * a step back of an hour held every request's deadline an hour). Test fake timers drive it. By default timers are unref'd: pending
- * deadlines never keep a process alive on their own (a peer's sockets and server do). With
- * `keepAlive` (the client, whose caller awaits the call) a queue's timer holds the process while
- * the queue holds a deadline, as a `setTimeout` per request would, and lets go once it is empty.
+ * clock (NTP, an operator's `date -s`) neither fires deadlines early nor holds them back (with
+ * `Date.now()` a step back of an hour held every request's deadline an hour), and deadlines of one
+ * timeout are added in deadline order, as the queues need. Test fake timers drive it.
+ *
+ * By default timers are unref'd: pending deadlines never keep a process alive on their own (a
+ * peer's sockets and server do). With `keepAlive` (the client, whose caller awaits the call) a
+ * queue's timer holds the process while the queue holds a deadline, as a `setTimeout` per request
+ * would, and lets go once it is empty.
  *
  * A queue whose timer finds it empty is dropped, so a caller passing many distinct timeouts (e.g.
  * each call's remaining budget) keeps only the queues used within the last timeout.
@@ -125,8 +128,8 @@ class DeadlineQueue {
   private arm(at: number): void {
     // A longer delay than setTimeout holds would fire after 1 ms, and then again every ms; the
     // clamped timer fires early, finds nothing due and re-arms for the rest.
-    // Whole ms, rounded up: timers fire on a whole-ms clock, and one that fired a fraction early would
-    // find the head not due and wake again a ms later.
+    // Whole ms, rounded up: timers fire on a whole-ms clock, and one that fired a fraction early
+    // would find the head not due and wake again a ms later.
     this.timer = setTimeout(() => this.onTimer(this), Math.min(Math.max(0, Math.ceil(at - performance.now())), MAX_TIMER_DELAY_MS));
     if (!this.keepAlive) this.timer.unref?.();
   }

@@ -28,11 +28,11 @@
 import { EventEmitter } from 'eventemitter3';
 import { CacheError, toCacheError, type ErrorCode } from '../errors.js';
 import { isInRing, type MemberState } from '../membership/member.js';
+import { RequestDeadlines, type Deadline } from '../request-deadlines.js';
 import { ClientLink, type ClientLinkHandlers, type ClientLinkOptions, type LinkCloseInfo, type LinkedRequest } from './client-link.js';
 import { ClientRing } from './client-ring.js';
 import { MAX_BATCH_REQUESTS, flushScheduler, type FlushTiming } from './frame-batcher.js';
 import { normalizeUrl, tryNormalizeUrl } from './peer-url.js';
-import { RequestDeadlines, type Deadline } from '../request-deadlines.js';
 import { frameText, resolveWebSocket, type WebSocketConstructor } from './websocket-factory.js';
 
 /** Options of one call. */
