@@ -168,6 +168,11 @@ class Generator {
     );
   }
 
+  /** The generator process's pid (its CPU time is the client side's cost). */
+  get pid(): number {
+    return this.child.pid!;
+  }
+
   async preload(target: LoadTarget, keys: LoadKeys): Promise<PreloadResult> {
     return (await this.call({ type: 'preload', target, keys })).result as PreloadResult;
   }
@@ -194,6 +199,12 @@ interface PhaseFigures {
   cpuUsPerOp: number;
   /** The same per process (e.g. forwarder front + back, or each peer), in the order of the scenario's processes. */
   cpuUsPerOpByProcess: number[];
+  /**
+   * The load generator's CPU per operation: the client side's cost (the raw ws client, the
+   * `CacheClient`, ioredis), harness included; NaN where the generator did not drive the load
+   * (redis-benchmark).
+   */
+  clientCpuUsPerOp: number;
   /** Requests the peers forwarded during the phase (peer scenarios only: `coordinator.forwarded` delta). */
   forwarded?: number;
   firstError?: string;
@@ -277,7 +288,7 @@ const rows: Row[] = [];
 const loopDelays: LoopDelay[] = [];
 const notes: string[] = [];
 
-function figuresOf(result: LoadResult, cpuMsByProcess: number[]): PhaseFigures {
+function figuresOf(result: LoadResult, cpuMsByProcess: number[], clientCpuMs: number): PhaseFigures {
   const perOp = (ms: number): number => (result.ops > 0 ? Math.round(((ms * 1000) / result.ops) * 100) / 100 : Number.NaN);
   const cpuUsPerOpByProcess = cpuMsByProcess.map(perOp);
   return {
@@ -291,6 +302,7 @@ function figuresOf(result: LoadResult, cpuMsByProcess: number[]): PhaseFigures {
     p99Us: result.latencyUs.p99,
     cpuUsPerOp: perOp(cpuMsByProcess.reduce((sum, ms) => sum + ms, 0)),
     cpuUsPerOpByProcess,
+    clientCpuUsPerOp: perOp(clientCpuMs),
     ...(result.firstError === undefined ? {} : { firstError: result.firstError }),
   };
 }
@@ -327,9 +339,11 @@ async function measure(
       for (const op of ['get', 'set'] as const) {
         const forwardedBefore = controls.length > 0 ? await forwardedCount(controls) : 0;
         const before = pids.map(processCpuMs);
+        const clientBefore = processCpuMs(generator.pid);
         const answer = await generator.call({ type: 'run', phase: { op, maxOps: SETTINGS.phaseOps, maxMs: SETTINGS.phaseMs } });
+        const clientAfter = processCpuMs(generator.pid);
         const after = pids.map(processCpuMs);
-        const figures = figuresOf(answer.result as LoadResult, after.map((ms, i) => ms - before[i]!));
+        const figures = figuresOf(answer.result as LoadResult, after.map((ms, i) => ms - before[i]!), clientAfter - clientBefore);
         if (controls.length > 0) figures.forwarded = (await forwardedCount(controls)) - forwardedBefore;
         row[op] = figures;
         if (figures.errors > 0 || figures.misses > 0) row.error ??= `${op}: ${figures.errors} errors, ${figures.misses} misses of ${figures.ops}${figures.firstError ? ` (first: ${figures.firstError})` : ''}`;
@@ -565,9 +579,11 @@ async function runSide(generator: Generator, side: PairSide, shape: LoadShape, o
   try {
     await generator.call({ type: 'run', phase: { op: 'get', maxOps: SETTINGS.warmupOps, maxMs: SETTINGS.pairedWarmupMs } });
     const before = side.pids.map(processCpuMs);
+    const clientBefore = processCpuMs(generator.pid);
     const answer = await generator.call({ type: 'run', phase: { op, maxOps: SETTINGS.phaseOps, maxMs: SETTINGS.pairedPhaseMs } });
+    const clientAfter = processCpuMs(generator.pid);
     const after = side.pids.map(processCpuMs);
-    return figuresOf(answer.result as LoadResult, after.map((ms, i) => ms - before[i]!));
+    return figuresOf(answer.result as LoadResult, after.map((ms, i) => ms - before[i]!), clientAfter - clientBefore);
   } finally {
     await generator.call({ type: 'close' }, 15_000).catch(() => undefined);
   }
@@ -724,7 +740,7 @@ async function redisBenchmark(port: number, pid: number, op: 'get' | 'set', conn
   const [, rps, , , p50Ms, , p99Ms] = ready.match.map(Number);
   const ops = SETTINGS.redisBenchmarkOps;
   const cpuUsPerOp = Math.round(((cpuMs * 1000) / ops) * 100) / 100;
-  return { ops, errors: 0, misses: 0, elapsedMs: Math.round(elapsedMs), stoppedByTime: false, opsPerSec: rps!, p50Us: p50Ms! * 1000, p99Us: p99Ms! * 1000, cpuUsPerOp, cpuUsPerOpByProcess: [cpuUsPerOp] };
+  return { ops, errors: 0, misses: 0, elapsedMs: Math.round(elapsedMs), stoppedByTime: false, opsPerSec: rps!, p50Us: p50Ms! * 1000, p99Us: p99Ms! * 1000, cpuUsPerOp, cpuUsPerOpByProcess: [cpuUsPerOp], clientCpuUsPerOp: Number.NaN };
 }
 
 async function redisDeployment(generator: Generator, memory: MemoryFigures): Promise<void> {
@@ -842,17 +858,17 @@ function ratiosOf(row: Row, op: 'get' | 'set') {
 
 function table(op: 'get' | 'set'): string {
   const head =
-    `| ${op.toUpperCase()}: scenario | C | P | ops/s | p50 µs | p99 µs | CPU µs/op | CPU ÷ bare | CPU ÷ fwd | CPU ÷ Redis | ops/s ÷ bare | ops/s ÷ Redis | p50 ÷ bare | p50 ÷ fwd |\n` +
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|';
+    `| ${op.toUpperCase()}: scenario | C | P | ops/s | p50 µs | p99 µs | CPU µs/op | CPU ÷ bare | CPU ÷ fwd | CPU ÷ Redis | ops/s ÷ bare | ops/s ÷ Redis | p50 ÷ bare | p50 ÷ fwd | client CPU µs/op |\n` +
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|';
   const order = Object.keys(SCENARIOS) as ScenarioKey[];
   const sorted = [...rows].sort((a, b) => order.indexOf(a.scenario) - order.indexOf(b.scenario) || a.connections - b.connections || a.pipeline - b.pipeline);
   const lines = sorted.map((row) => {
     const f = row[op];
-    if (!f) return `| ${SCENARIOS[row.scenario]} | ${row.connections} | ${row.pipeline} | FAILED: ${(row.error ?? 'no figures').split('\n')[0]!.slice(0, 140).replace(/\|/g, '\\|')} |${' |'.repeat(10)}`;
+    if (!f) return `| ${SCENARIOS[row.scenario]} | ${row.connections} | ${row.pipeline} | FAILED: ${(row.error ?? 'no figures').split('\n')[0]!.slice(0, 140).replace(/\|/g, '\\|')} |${' |'.repeat(11)}`;
     const r = ratiosOf(row, op);
     const byProcess = f.cpuUsPerOpByProcess.length > 1 ? ` (${f.cpuUsPerOpByProcess.map(fmt.cpu).join(' + ')})` : '';
     const flag = f.errors + f.misses > 0 ? ` ⚠ ${f.errors} err ${f.misses} miss` : '';
-    return `| ${SCENARIOS[row.scenario]}${flag} | ${row.connections} | ${row.pipeline} | ${fmt.int(f.opsPerSec)} | ${fmt.us(f.p50Us)} | ${fmt.us(f.p99Us)} | ${fmt.cpu(f.cpuUsPerOp)}${byProcess} | ${fmt.ratio(r.bare?.cpuPerOp)} | ${fmt.ratio(r.forwarder?.cpuPerOp)} | ${fmt.ratio(r.redis?.cpuPerOp)} | ${fmt.ratio(r.bare?.opsPerSec)} | ${fmt.ratio(r.redis?.opsPerSec)} | ${fmt.ratio(r.bare?.p50)} | ${fmt.ratio(r.forwarder?.p50)} |`;
+    return `| ${SCENARIOS[row.scenario]}${flag} | ${row.connections} | ${row.pipeline} | ${fmt.int(f.opsPerSec)} | ${fmt.us(f.p50Us)} | ${fmt.us(f.p99Us)} | ${fmt.cpu(f.cpuUsPerOp)}${byProcess} | ${fmt.ratio(r.bare?.cpuPerOp)} | ${fmt.ratio(r.forwarder?.cpuPerOp)} | ${fmt.ratio(r.redis?.cpuPerOp)} | ${fmt.ratio(r.bare?.opsPerSec)} | ${fmt.ratio(r.redis?.opsPerSec)} | ${fmt.ratio(r.bare?.p50)} | ${fmt.ratio(r.forwarder?.p50)} | ${fmt.cpu(f.clientCpuUsPerOp)} |`;
   });
   return [head, ...lines].join('\n');
 }
