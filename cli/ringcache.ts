@@ -15,13 +15,16 @@ import { demoCommand } from './commands/demo-command.js';
 import { localCommand } from './commands/local-command.js';
 import { EXIT_BAD_CONFIG, peerCommand } from './commands/peer-command.js';
 
-const cli = yargs(hideBin(process.argv))
+const args = hideBin(process.argv);
+const cli = yargs(args)
   .scriptName('ringcache')
   .usage('$0 <command> [options]')
   .command(peerCommand)
   .command(localCommand)
   .command(consoleCommand)
   .command(demoCommand);
+
+skipEagerHelp(cli, args);
 
 await registerClientCommands(cli)
   .demandCommand(1, 'name a command')
@@ -36,3 +39,18 @@ await registerClientCommands(cli)
   .help()
   .version()
   .parseAsync();
+
+/**
+ * yargs renders a command's whole help text right after starting its handler
+ * (`cacheHelpMessage`, kept for a later `showHelp`): string-width and wrap-ansi over every option,
+ * about 40-50 ms of CPU for `peer` (45 options) at each start and 10-20 ms for a one-shot `get`.
+ * This CLI shows help only for `--help` (its fail handler prints a one-line hint), so unless help
+ * is asked for that rendering is skipped, as the Angular CLI does (angular/angular-cli#34087).
+ * It reaches into yargs' internals, so it checks their shape and otherwise leaves yargs as it is.
+ */
+function skipEagerHelp(instance: unknown, argv: readonly string[]): void {
+  if (argv.some((arg) => arg === '--help' || arg === '-h' || arg === 'help')) return;
+  const internals = (instance as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: unknown } } }).getInternalMethods?.();
+  const usage = internals?.getUsageInstance?.();
+  if (usage && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => undefined;
+}
