@@ -47,8 +47,10 @@ describe('EventLoopStallMonitor', () => {
       const { onCpuMs, waitingForCpuMs, blockedMs } = longest!;
       expect(onCpuMs! + waitingForCpuMs! + blockedMs!).toBeCloseTo(longest!.delayMs, 1);
       // A busy loop is the thread's own work; on a crowded machine part of it may be spent waiting
-      // for a CPU. The kernel updates a running thread's run time at scheduler ticks (up to ~4 ms late).
-      expect(onCpuMs! + waitingForCpuMs!).toBeGreaterThanOrEqual(longest!.delayMs - 10);
+      // for a CPU. The kernel updates a running thread's run time at scheduler ticks (up to ~4 ms
+      // late), and later still for a thread preempted often: two test suites run at once on 2 CPUs
+      // left 12 ms of an 81 ms stall unaccounted. So at most a quarter of it may show as blocked.
+      expect(onCpuMs! + waitingForCpuMs!).toBeGreaterThanOrEqual(Math.min(longest!.delayMs - 10, longest!.delayMs * 0.75));
       expect(onCpuMs!).toBeGreaterThan(10);
       expect(maxOnCpuMs).toBeGreaterThan(0);
     } else {
