@@ -42,8 +42,9 @@ await registerClientCommands(cli)
 
 /**
  * yargs renders a command's whole help text right after starting its handler
- * (`cacheHelpMessage`, kept for a later `showHelp`): string-width and wrap-ansi over every option,
- * about 40-50 ms of CPU for `peer` (45 options) at each start and 10-20 ms for a one-shot `get`.
+ * (`cacheHelpMessage`, kept for a later `showHelp`): string-width and wrap-ansi over every option.
+ * For `peer` (45 options) that was about a fifth of its start: 660-760 ms of CPU to `listening`
+ * with it, 520-630 ms without (a loaded 2-core machine); the one-shot commands have few options.
  * This CLI shows help only for `--help` (its fail handler prints a one-line hint), so unless help
  * is asked for that rendering is skipped, as the Angular CLI does (angular/angular-cli#34087).
  * It reaches into yargs' internals, so it checks their shape and otherwise leaves yargs as it is.
