@@ -273,6 +273,15 @@ function outcomeOf(op: 'get' | 'set', reply: unknown): 'ok' | 'miss' | string {
   return op === 'get' && object.found !== true ? 'miss' : 'ok';
 }
 
+/**
+ * One call per key, their outcomes in key order. A worker of an unbatched connection issues one
+ * key at a time: that call is awaited alone, without `Promise.all` over a one-key array.
+ */
+function eachKey(keys: string[], one: (key: string) => Promise<'ok' | 'miss' | string>): Promise<Array<'ok' | 'miss' | string>> {
+  if (keys.length === 1) return one(keys[0]!).then((outcome) => [outcome]);
+  return Promise.all(keys.map(one));
+}
+
 /** A `CacheClient`: every `issue` is one `get`/`set` call. */
 class ClientConnection implements Connection {
   private constructor(
@@ -286,9 +295,7 @@ class ClientConnection implements Connection {
   }
 
   issue(op: 'get' | 'set', keys: string[], timeoutMs: number): Promise<Array<'ok' | 'miss' | string>> {
-    // A worker of an unbatched connection issues one key at a time: no Promise.all for it.
-    if (keys.length === 1) return this.one(op, keys[0]!, timeoutMs).then((outcome) => [outcome]);
-    return Promise.all(keys.map((key) => this.one(op, key, timeoutMs)));
+    return eachKey(keys, (key) => this.one(op, key, timeoutMs));
   }
 
   private async one(op: 'get' | 'set', key: string, timeoutMs: number): Promise<'ok' | 'miss' | string> {
@@ -323,9 +330,7 @@ class RedisConnection implements Connection {
   }
 
   issue(op: 'get' | 'set', keys: string[]): Promise<Array<'ok' | 'miss' | string>> {
-    // As ClientConnection: one key at a time skips Promise.all.
-    if (keys.length === 1) return this.one(op, keys[0]!).then((outcome) => [outcome]);
-    return Promise.all(keys.map((key) => this.one(op, key)));
+    return eachKey(keys, (key) => this.one(op, key));
   }
 
   private async one(op: 'get' | 'set', key: string): Promise<'ok' | 'miss' | string> {

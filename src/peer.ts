@@ -463,8 +463,9 @@ export class Peer extends EventEmitter<PeerEvents> {
     if (this.stopped || this.leaving) return;
     this.updateLinkTargets();
     for (const peerId of this.hints.peers()) if (this.links.get(peerId)) void this.hints.deliver(peerId);
-    if (performance.now() - this.lastPushPull >= this.config.pushPullIntervalMs) {
-      this.lastPushPull = performance.now();
+    const now = performance.now();
+    if (now - this.lastPushPull >= this.config.pushPullIntervalMs) {
+      this.lastPushPull = now;
       void this.pushPull();
     }
   }

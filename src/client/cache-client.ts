@@ -496,7 +496,7 @@ export class CacheClient extends EventEmitter<CacheClientEvents> {
       const ttlText: string | undefined = ttl === undefined ? undefined : JSON.stringify(ttl);
       if (ttlText !== undefined) fields += `,"ttl":${ttlText}`;
     } catch (error) {
-      throw new CacheError('BAD_REQUEST', `set: the request cannot be encoded as JSON: ${errorMessage(error)}`, { cause: error });
+      throw unencodable('set', error);
     }
     await this.request('set', fields, callOptions, key);
   }
@@ -691,7 +691,7 @@ export class CacheClient extends EventEmitter<CacheClientEvents> {
       try {
         frame = typeof fields === 'string' ? `{"id":${id},"op":"${op}"${fields}}` : JSON.stringify(Object.assign({ id, op }, fields, { id, op }));
       } catch (error) {
-        reject(new CacheError('BAD_REQUEST', `${op}: the request cannot be encoded as JSON: ${errorMessage(error)}`, { cause: error }));
+        reject(unencodable(op, error));
         return;
       }
       const pending = new PendingCall(this.requestHooks, id, op, frame, route, timeoutMs, signal, resolve, reject);
@@ -1137,6 +1137,11 @@ function parseMemberEvent(frame: Record<string, unknown>): MemberEvent | undefin
   const { peer, state } = frame;
   if (!isObject(peer) || typeof peer.id !== 'string' || typeof state !== 'string') return undefined;
   return { peer: peer as unknown as PeerInfo, state: state as MemberState };
+}
+
+/** The `BAD_REQUEST` of a request whose fields `JSON.stringify` refused (a BigInt, a cycle). */
+function unencodable(op: string, error: unknown): CacheError {
+  return new CacheError('BAD_REQUEST', `${op}: the request cannot be encoded as JSON: ${errorMessage(error)}`, { cause: error });
 }
 
 function abortedError(op: string, signal: AbortSignal): CacheError {
