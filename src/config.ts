@@ -15,7 +15,7 @@ import { DEFAULT_EVICTION_POLICY } from './store/create-store.js';
 import { EVICTION_POLICIES, type EvictionPolicyName } from './store/slot-policy.js';
 
 /** Wire protocol version carried by the peer handshake; peers with another major are refused. */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /** Log levels understood by the peer's logger (pino levels). */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

@@ -530,8 +530,8 @@ export class Peer extends EventEmitter<PeerEvents> {
         const { target } = body as { target: string };
         return this.ping(target, this.config.probeTimeoutMs).then((ack) => ({ ack }));
       }
-      case 'op':
-        return this.coordinator.handleForwarded(body as Parameters<Coordinator['handleForwarded']>[0]);
+      case 'ops':
+        return this.coordinator.handleForwardedBatch((body as { ops: unknown[] }).ops);
       case 'replicate':
       case 'handoff':
         return { applied: this.coordinator.applyEntries((body as { entries: Parameters<Coordinator['applyEntries']>[0] }).entries) };

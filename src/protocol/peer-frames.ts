@@ -17,7 +17,7 @@ import { MEMBER_STATES } from '../membership/member.js';
 import type { CacheOp } from './client-frames.js';
 
 /** Peer request operations; append-only. */
-export const PEER_OPS = ['ping', 'ping-req', 'op', 'replicate', 'read', 'handoff', 'push-pull', 'stats'] as const;
+export const PEER_OPS = ['ping', 'ping-req', 'ops', 'replicate', 'read', 'handoff', 'push-pull', 'stats'] as const;
 export type PeerOpName = (typeof PEER_OPS)[number];
 
 /**
@@ -33,10 +33,11 @@ export interface PeerOps {
   /** Indirect SWIM probe: probe `target` on the caller's behalf; `ack` tells whether it answered. */
   'ping-req': { req: { target: string }; res: { ack: boolean } };
   /**
-   * A key operation forwarded to its primary; `hops` counts forwards so far (at most 2);
-   * `acting` asks a replica to serve it as owner because the primary could not be reached.
+   * Key operations forwarded to their primary: every operation a peer forwards to one peer
+   * during an event-loop turn, in the order they were issued, answered by one reply carrying a
+   * result per operation, in the same order (see {@link ForwardedOp}, {@link ForwardedResult}).
    */
-  op: { req: { op: CacheOp; hops: number; acting?: boolean }; res: OpResult };
+  ops: { req: { ops: ForwardedOp[] }; res: { results: ForwardedResult[] } };
   /** Copies of writes from a primary to its replicas; LWW-applied. */
   replicate: { req: { entries: WireEntry[] }; res: { applied: number } };
   /** Local-only read of entries (tombstones included), for replica fallback and read repair. */
@@ -48,6 +49,19 @@ export interface PeerOps {
   /** The peer's local counters. */
   stats: { req: Record<string, never>; res: Record<string, unknown> };
 }
+
+/**
+ * A key operation forwarded to its primary; `hops` counts forwards so far (at most 2); `acting`
+ * asks a replica to serve it as owner because the primary could not be reached.
+ */
+export interface ForwardedOp {
+  op: CacheOp;
+  hops: number;
+  acting?: boolean;
+}
+
+/** The outcome of one forwarded operation: its result, or the error it failed with. */
+export type ForwardedResult = { ok: true; body: OpResult } | { ok: false; error: WireError };
 
 /** The result of a key operation, as a coordinator returns it (values as JSON text). */
 export type OpResult =
@@ -212,13 +226,19 @@ function isObject(value: unknown): value is Record<string, unknown> {
 const bodyChecks: { [K in PeerOpName]: (body: unknown) => boolean } = {
   ping: isObject,
   'ping-req': (body) => isObject(body) && typeof body.target === 'string',
-  op: (body) => isObject(body) && isCacheOp(body.op) && Number.isInteger(body.hops) && (body.hops as number) >= 0 && (body.acting === undefined || typeof body.acting === 'boolean'),
+  // Each operation is checked on its own (isForwardedOp): a malformed one fails alone.
+  ops: (body) => isObject(body) && Array.isArray(body.ops),
   replicate: (body) => isObject(body) && Array.isArray(body.entries) && body.entries.every(isWireEntry),
   read: (body) => isObject(body) && Array.isArray(body.keys) && body.keys.every((key) => typeof key === 'string'),
   handoff: (body) => isObject(body) && Array.isArray(body.entries) && body.entries.every(isWireEntry),
   'push-pull': (body) => isObject(body) && members.safeParse(body.members).success,
   stats: isObject,
 };
+
+/** True when `item` is a well-formed {@link ForwardedOp}. */
+export function isForwardedOp(item: unknown): item is ForwardedOp {
+  return isObject(item) && isCacheOp(item.op) && Number.isInteger(item.hops) && (item.hops as number) >= 0 && (item.acting === undefined || typeof item.acting === 'boolean');
+}
 
 /** True when `op` names a known peer op. */
 export function isPeerOp(op: string): op is PeerOpName {

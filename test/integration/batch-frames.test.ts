@@ -81,6 +81,44 @@ describe('batch frames', () => {
     expect(replies[4]).toMatchObject({ found: true, value: 'x' });
   });
 
+  it('forwards the operations a turn sends to one owner as one ops request, started in order, each with its own result', async () => {
+    const a = peers[0]!;
+    // Keys whose primary is b, so every operation below is forwarded from a to b.
+    const keys = Array.from({ length: 400 }, (_, i) => `fwd-${i}`).filter((key) => a.ring.primary(key) === 'b');
+    const [k1, k2] = keys;
+    const before = { ...(a.stats().coordinator as { forwarded: number; forwardBatches: number }) };
+    const replies = (await exchange(
+      socket,
+      JSON.stringify([
+        { id: 1, op: 'set', key: k1, value: 1 },
+        { id: 2, op: 'get', key: k1 },
+        { id: 3, op: 'incr', key: k1, by: 2 },
+        { id: 4, op: 'set', key: k2, value: 'text' },
+        { id: 5, op: 'incr', key: k2 },
+        { id: 6, op: 'get', key: k2 },
+        { id: 7, op: 'del', key: k1 },
+      ]),
+    )) as Reply[];
+    expect(replies.map((r) => [r.id, r.ok, r.error?.code])).toEqual([
+      [1, true, undefined],
+      [2, true, undefined],
+      [3, true, undefined],
+      [4, true, undefined],
+      [5, false, 'NOT_A_NUMBER'],
+      [6, true, undefined],
+      [7, true, undefined],
+    ]);
+    // The operations started in order at the owner: a read sees the set before it (a set is one
+    // synchronous step there), a read-modify-write the value before it.
+    expect(replies[1]).toMatchObject({ found: true, value: 1 });
+    expect(replies[2]).toMatchObject({ value: 3 });
+    expect(replies[5]).toMatchObject({ found: true, value: 'text' });
+    expect(replies[6]).toMatchObject({ deleted: true });
+    const after = a.stats().coordinator as { forwarded: number; forwardBatches: number };
+    expect(after.forwarded - before.forwarded).toBe(7);
+    expect(after.forwardBatches - before.forwardBatches).toBe(1);
+  });
+
   it('refuses an empty batch with one error reply, and every request of a batch over maxBatchRequests with TOO_LARGE', async () => {
     expect(await exchange(socket, '[]')).toMatchObject({ id: null, ok: false, error: { code: 'BAD_REQUEST' } });
     const before = peers[0]!.stats().coordinator as { requests: number };

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { parseLinkFrames, parseOpBody, parsePeerFrame } from '../../../src/protocol/peer-frames.js';
+import { isForwardedOp, parseLinkFrames, parseOpBody, parsePeerFrame } from '../../../src/protocol/peer-frames.js';
 
 const member = { id: 'p1', url: 'ws://127.0.0.1:1', state: 'alive', incarnation: 0, generation: 1 };
 
 describe('parseLinkFrames', () => {
   it('takes one frame or an array of req/res/gossip frames, in order', () => {
-    const req = { t: 'req', id: 1, op: 'op', body: { op: { op: 'get', key: 'k' }, hops: 1 } };
+    const req = { t: 'req', id: 1, op: 'ops', body: { ops: [{ op: { op: 'get', key: 'k' }, hops: 1 }] } };
     const res = { t: 'res', id: 2, ok: false, error: { code: 'TIMEOUT', message: 'slow' } };
     const gossip = { t: 'gossip', g: [member] };
     expect(parseLinkFrames(JSON.stringify(req))).toEqual([req]);
@@ -27,12 +27,17 @@ describe('parseLinkFrames', () => {
 
 describe('parseOpBody', () => {
   it('accepts the data-path bodies it documents and refuses mistyped ones', () => {
-    expect(parseOpBody('op', { op: { op: 'set', key: 'k', value: '1', ttl: 5 }, hops: 0 })).toBeDefined();
-    expect(parseOpBody('op', { op: { op: 'incr', key: 'k', by: 2 }, hops: 1, acting: true })).toBeDefined();
-    expect(parseOpBody('op', { op: { op: 'set', key: 'k', value: 1 }, hops: 0 })).toBeUndefined();
-    expect(parseOpBody('op', { op: { op: 'expire', key: 'k', ttl: 0 }, hops: 0 })).toBeUndefined();
-    expect(parseOpBody('op', { op: { op: 'drop', key: 'k' }, hops: 0 })).toBeUndefined();
-    expect(parseOpBody('op', { op: { op: 'get', key: 'k' }, hops: -1 })).toBeUndefined();
+    // An ops body needs an array; each operation in it is checked on its own (isForwardedOp).
+    expect(parseOpBody('ops', { ops: [{ op: { op: 'get', key: 'k' }, hops: 1 }, 'junk'] })).toBeDefined();
+    expect(parseOpBody('ops', { ops: {} })).toBeUndefined();
+    expect(parseOpBody('ops', [])).toBeUndefined();
+    expect(isForwardedOp({ op: { op: 'set', key: 'k', value: '1', ttl: 5 }, hops: 0 })).toBe(true);
+    expect(isForwardedOp({ op: { op: 'incr', key: 'k', by: 2 }, hops: 1, acting: true })).toBe(true);
+    expect(isForwardedOp({ op: { op: 'set', key: 'k', value: 1 }, hops: 0 })).toBe(false);
+    expect(isForwardedOp({ op: { op: 'expire', key: 'k', ttl: 0 }, hops: 0 })).toBe(false);
+    expect(isForwardedOp({ op: { op: 'drop', key: 'k' }, hops: 0 })).toBe(false);
+    expect(isForwardedOp({ op: { op: 'get', key: 'k' }, hops: -1 })).toBe(false);
+    expect(isForwardedOp({ op: { op: 'get', key: 'k' }, hops: 0, acting: 'yes' })).toBe(false);
     expect(parseOpBody('replicate', { entries: [['k', '1', [1, 0, 'p1'], 0], ['t', null, [2, 1, 'p2'], 99]] })).toBeDefined();
     expect(parseOpBody('replicate', { entries: [['k', '1', [1, 0], 0]] })).toBeUndefined();
     expect(parseOpBody('handoff', { entries: [['k', 1, [1, 0, 'p1'], 0]] })).toBeUndefined();
