@@ -314,7 +314,7 @@ export class Peer extends EventEmitter<PeerEvents> {
           for (const record of list) this.members.apply(record);
           return undefined;
         },
-        handler: (op, body) => this.onPeerRequest(op, body),
+        handler: (op, body, link) => this.onPeerRequest(op, body, link.peerId),
         onGossip: (records) => {
           for (const record of records) this.members.apply(record);
         },
@@ -520,7 +520,7 @@ export class Peer extends EventEmitter<PeerEvents> {
   }
 
   /** Answers a peer request: synchronously when it can (a forwarded hit, replication), else a promise. */
-  private onPeerRequest(op: PeerOpName, rawBody: unknown): unknown {
+  private onPeerRequest(op: PeerOpName, rawBody: unknown, senderId: string): unknown {
     const body = parseOpBody(op, rawBody);
     if (body === undefined) throw new CacheError('BAD_REQUEST', `malformed ${op} request`);
     switch (op) {
@@ -531,7 +531,7 @@ export class Peer extends EventEmitter<PeerEvents> {
         return this.ping(target, this.config.probeTimeoutMs).then((ack) => ({ ack }));
       }
       case 'ops':
-        return this.coordinator.handleForwardedBatch((body as { ops: unknown[] }).ops);
+        return this.coordinator.handleForwardedBatch((body as { ops: unknown[] }).ops, senderId);
       case 'replicate':
       case 'handoff':
         return { applied: this.coordinator.applyEntries((body as { entries: Parameters<Coordinator['applyEntries']>[0] }).entries) };

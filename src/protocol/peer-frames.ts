@@ -52,12 +52,15 @@ export interface PeerOps {
 
 /**
  * A key operation forwarded to its primary; `hops` counts forwards so far (at most 2); `acting`
- * asks a replica to serve it as owner because the primary could not be reached.
+ * asks a replica to serve it as owner because the primary could not be reached; `holder` (sets
+ * only) says the sender is in the key's preference list and applies the write itself from the
+ * reply's `copy`, so the owner leaves it out of replication.
  */
 export interface ForwardedOp {
   op: CacheOp;
   hops: number;
   acting?: boolean;
+  holder?: boolean;
 }
 
 /** The outcome of one forwarded operation: its result, or the error it failed with. */
@@ -70,7 +73,7 @@ export type OpResult =
   | { updated: boolean } // expire
   | { ttl: number } // ttl
   | { value: number } // incr
-  | Record<string, never>; // set
+  | { copy?: [version: Version, expiresAt: number] }; // set: `copy` only for a holder (ForwardedOp)
 
 /**
  * The placement parameters every member must share: peers that disagree on them would place keys
@@ -237,7 +240,7 @@ const bodyChecks: { [K in PeerOpName]: (body: unknown) => boolean } = {
 
 /** True when `item` is a well-formed {@link ForwardedOp}. */
 export function isForwardedOp(item: unknown): item is ForwardedOp {
-  return isObject(item) && isCacheOp(item.op) && Number.isInteger(item.hops) && (item.hops as number) >= 0 && (item.acting === undefined || typeof item.acting === 'boolean');
+  return isObject(item) && isCacheOp(item.op) && Number.isInteger(item.hops) && (item.hops as number) >= 0 && (item.acting === undefined || typeof item.acting === 'boolean') && (item.holder === undefined || typeof item.holder === 'boolean');
 }
 
 /** True when `op` names a known peer op. */

@@ -23,9 +23,11 @@
 import type { PeerConfig } from '../config.js';
 import { CacheError, toCacheError } from '../errors.js';
 import type { HybridLogicalClock, Version } from '../hlc.js';
-import { compareVersions } from '../hlc.js';
+import { compareVersions, isVersion } from '../hlc.js';
 import type { MemberState } from '../membership/member.js';
 import type { CacheOp } from '../protocol/client-frames.js';
+
+type SetOp = Extract<CacheOp, { op: 'set' }>;
 import type { ForwardedOp, ForwardedResult, OpResult, WireEntry } from '../protocol/peer-frames.js';
 import { isForwardedOp } from '../protocol/peer-frames.js';
 import type { HashRing } from '../ring/hash-ring.js';
@@ -75,8 +77,10 @@ export interface CoordinatorStats {
   readRepairs: number;
   /** Replica copies that failed. */
   replicationFailures: number;
-  /** Entries applied from replication. */
+  /** Entries applied from replication (`replicate`, `handoff`, and the copies of sets this peer forwarded as a holder). */
   replicatedIn: number;
+  /** Entries this peer sent to replicas (one per write and replica; a holder's copy is not counted). */
+  replicatedOut: number;
 }
 
 type Config = Pick<PeerConfig, 'replicas' | 'writeAcks' | 'peerRequestTimeoutMs' | 'tombstoneTtlMs'>;
@@ -87,7 +91,7 @@ const IDEMPOTENT: ReadonlySet<CacheOp['op']> = new Set(['get', 'ttl', 'set', 'de
  * Routes and executes key operations. One per peer.
  */
 export class Coordinator {
-  readonly stats: CoordinatorStats = { requests: 0, ownedOps: 0, forwarded: 0, forwardBatches: 0, fallbacks: 0, replicaReads: 0, readRepairs: 0, replicationFailures: 0, replicatedIn: 0 };
+  readonly stats: CoordinatorStats = { requests: 0, ownedOps: 0, forwarded: 0, forwardBatches: 0, fallbacks: 0, replicaReads: 0, readRepairs: 0, replicationFailures: 0, replicatedIn: 0, replicatedOut: 0 };
   private readonly locks = new KeyLock();
   /** Entries waiting for the end of this event-loop turn, per replica id (see queueReplication). */
   private readonly replicationQueues = new Map<string, Array<{ wire: WireEntry; settle: (ok: boolean) => void }>>();
@@ -126,28 +130,32 @@ export class Coordinator {
    * more, or serves as acting owner when this peer is in the preference list).
    * Like {@link execute}, returns a plain result when it completed synchronously, and may throw.
    */
-  handleForwarded(body: ForwardedOp): OpResult | Promise<OpResult> {
+  handleForwarded(body: ForwardedOp, senderId: string): OpResult | Promise<OpResult> {
     const { op, hops } = body;
     const ring = this.components.ring();
     const self = this.components.selfId;
+    // The sender holds a copy of a set's key: executed here, the write leaves it out of
+    // replication and returns the version for it (a forward from here drops the flag: the
+    // owner further on replicates to the sender by its own list).
+    const holder = body.holder === true && op.op === 'set' ? senderId : undefined;
     // Our ring may disagree with the forwarder's while membership news spreads: within the hop
     // budget, route by our own ring (which may execute here, as owner or acting owner).
-    if (body.acting || hops >= MAX_HOPS) return this.executeAsOwner(op, this.prefsOf(op.key));
+    if (body.acting || hops >= MAX_HOPS) return this.executeAsOwner(op, this.prefsOf(op.key), holder);
     const primary = ring.primary(op.key);
     if (primary === undefined) return this.executeAsOwner(op, [self]);
-    if (primary === self) return this.executeAsOwner(op, undefined);
+    if (primary === self) return this.executeAsOwner(op, undefined, holder);
     return this.forward(op, hops, ring.preferenceList(op.key));
   }
 
   /**
-   * Handles an `ops` request: the operations another peer forwarded during one of its turns. Each
+   * Handles an `ops` request: the operations peer `senderId` forwarded during one of its turns. Each
    * starts as {@link handleForwarded} would, in order (as the requests of a client's batch frame
    * start: a later read of a key sees a `set` before it); a malformed or failing operation fails alone.
    * @param ops the request's operations, each validated here
    * @returns `{results}`, one per operation in their order: at once when every operation completed
    *   synchronously, else a promise that settles once all have (it never rejects)
    */
-  handleForwardedBatch(ops: readonly unknown[]): { results: ForwardedResult[] } | Promise<{ results: ForwardedResult[] }> {
+  handleForwardedBatch(ops: readonly unknown[], senderId: string): { results: ForwardedResult[] } | Promise<{ results: ForwardedResult[] }> {
     const results = new Array<ForwardedResult>(ops.length);
     let waiting = 0;
     let done: (() => void) | undefined;
@@ -159,7 +167,7 @@ export class Coordinator {
       }
       let result: OpResult | Promise<OpResult>;
       try {
-        result = this.handleForwarded(item);
+        result = this.handleForwarded(item, senderId);
       } catch (error) {
         results[i] = { ok: false, error: toCacheError(error).toWire() };
         continue;
@@ -221,6 +229,9 @@ export class Coordinator {
   /** Sends `op` to the first reachable member of `prefs` (this peer's turn: executes it here). */
   private async forward(op: CacheOp, hops: number, prefs: readonly string[]): Promise<OpResult> {
     const self = this.components.selfId;
+    // A set forwarded by a member of the key's preference list: the owner leaves this peer out of
+    // its replication and returns the stamped version instead (see applyHolderCopy).
+    const holder = op.op === 'set' && prefs.includes(self);
     let lastError: unknown;
     for (let i = 0; i < prefs.length; i++) {
       const target = prefs[i]!;
@@ -234,9 +245,9 @@ export class Coordinator {
       try {
         this.stats.forwarded++;
         const batch = this.forwardBatch(link);
-        const index = batch.ops.push({ op, hops: hops + 1, acting: i > 0 }) - 1;
+        const index = batch.ops.push(holder ? { op, hops: hops + 1, acting: i > 0, holder: true } : { op, hops: hops + 1, acting: i > 0 }) - 1;
         const result = (await batch.results)[index]!;
-        if (result.ok) return result.body;
+        if (result.ok) return holder ? this.applyHolderCopy(op as SetOp, result.body) : result.body;
         throw CacheError.fromWire(result.error);
       } catch (error) {
         if (!this.mayRetryElsewhere(op, error)) throw error;
@@ -262,7 +273,7 @@ export class Coordinator {
    * Runs `op` with this peer as owner. `prefs` is the key's preference list when the caller has
    * it; otherwise it is computed only if needed (a local miss, a write with replicas).
    */
-  private executeAsOwner(op: CacheOp, prefs: readonly string[] | undefined): OpResult | Promise<OpResult> {
+  private executeAsOwner(op: CacheOp, prefs: readonly string[] | undefined, holder?: string): OpResult | Promise<OpResult> {
     this.stats.ownedOps++;
     switch (op.op) {
       case 'get': {
@@ -276,16 +287,24 @@ export class Coordinator {
           return { ttl: entry.expiresAt === 0 ? -1 : Math.max(1, entry.expiresAt - this.now()) };
         });
       case 'set': {
+        if (holder !== undefined) {
+          prefs ??= this.prefsOf(op.key);
+          // Only a member of the key's preference list (by this owner's ring) holds a copy.
+          if (holder === this.components.selfId || !prefs.includes(holder)) holder = undefined;
+        }
         if (!this.locks.isHeld(op.key)) {
           // Nothing else runs on this key: the local write is one synchronous step, so no lock is
           // needed; a read-modify-write that starts later sees it. Only replication is awaited.
-          const replicated = this.write(op.key, op.value, op.ttl === undefined ? 0 : this.now() + op.ttl, prefs);
-          return replicated === undefined ? {} : replicated.then(() => ({}));
+          const replicated = this.write(op.key, op.value, op.ttl === undefined ? 0 : this.now() + op.ttl, prefs, holder);
+          const result = holder === undefined ? {} : this.holderCopy(op.key);
+          return replicated === undefined ? result : replicated.then(() => result);
         }
         const { key, value, ttl } = op;
         return this.locks.run(key, async () => {
-          await this.write(key, value, ttl === undefined ? 0 : this.now() + ttl, prefs);
-          return {};
+          const replicated = this.write(key, value, ttl === undefined ? 0 : this.now() + ttl, prefs, holder);
+          const result = holder === undefined ? {} : this.holderCopy(key);
+          await replicated;
+          return result;
         });
       }
       case 'del':
@@ -356,11 +375,13 @@ export class Coordinator {
    * the replicas. Returns undefined when no replica is to be waited for, else a promise that
    * resolves once the required copies hold it.
    * @param prefs the key's preference list; computed when undefined and needed
+   * @param holder a member of `prefs` that applies the write itself from the owner's reply (the
+   *   peer that forwarded a set, see applyHolderCopy): left out of replication, its copy counted
    * @throws CacheError TOO_LARGE / OUT_OF_MEMORY (synchronously) from the local store
    * @throws CacheError UNAVAILABLE (the promise) when fewer copies than required acknowledged
    *   (the write may still have reached some of them: it is not acknowledged, so no guarantee is made)
    */
-  private write(key: string, value: string | null, expiresAt: number, prefs: readonly string[] | undefined): Promise<void> | undefined {
+  private write(key: string, value: string | null, expiresAt: number, prefs: readonly string[] | undefined, holder?: string): Promise<void> | undefined {
     const store = this.components.store;
     const self = this.components.selfId;
     let version = this.components.clock.now();
@@ -377,15 +398,42 @@ export class Coordinator {
       if (this.components.ring().replicas <= 1) return undefined;
       prefs = this.prefsOf(key);
     }
-    const others = prefs.filter((id) => id !== self);
+    const others = prefs.filter((id) => id !== self && id !== holder);
     if (others.length === 0) return undefined;
+    // The holder's copy counts as one of the copies (it is applied before the client's reply).
+    const held = holder === undefined ? 1 : 2;
     const required =
       this.config.writeAcks === 0
         ? others.filter((id) => this.components.memberState(id) === 'alive').length
-        : Math.min(this.config.writeAcks - 1, others.length);
+        : Math.max(0, Math.min(this.config.writeAcks - held, others.length));
     return this.replicate(key, toWireEntry(key, entry), others, required).then((acks) => {
-      if (acks < required) throw new CacheError('UNAVAILABLE', `write reached ${acks + 1} of the ${required + 1} copies required`);
+      if (acks < required) throw new CacheError('UNAVAILABLE', `write reached ${acks + held} of the ${required + held} copies required`);
     });
+  }
+
+  /** The `copy` a set's result carries for its holder: the version and expiry just written. */
+  private holderCopy(key: string): OpResult {
+    const entry = this.components.store.peek(key);
+    return entry === undefined ? {} : { copy: [entry.version, entry.expiresAt] };
+  }
+
+  /**
+   * Applies the copy of a forwarded set that the owner returned to this peer, a member of the
+   * key's preference list that the owner left out of its replication (last-writer-wins, as a
+   * `replicate` would): one message each way instead of a forward, a `replicate` and its
+   * acknowledgement. Returns the result without the copy, as the client gets it.
+   */
+  private applyHolderCopy(op: SetOp, result: OpResult): OpResult {
+    const copy = (result as { copy?: unknown }).copy;
+    if (!Array.isArray(copy) || copy.length !== 2 || !isVersion(copy[0]) || !Number.isSafeInteger(copy[1]) || (copy[1] as number) < 0) return result;
+    const version = copy[0];
+    this.components.clock.observe(version);
+    try {
+      if (this.components.store.apply(op.key, { value: op.value, version, expiresAt: copy[1] as number })) this.stats.replicatedIn++;
+    } catch {
+      // An entry the local budget cannot hold is skipped, as a replicate would: the other copies keep it.
+    }
+    return {};
   }
 
   /**
@@ -423,6 +471,7 @@ export class Coordinator {
    * costs a share of a frame, not a frame, a pending request and a deadline of its own.
    */
   private queueReplication(replicaId: string, wire: WireEntry, settle: (ok: boolean) => void): void {
+    this.stats.replicatedOut++;
     let queue = this.replicationQueues.get(replicaId);
     if (queue === undefined) {
       queue = [];

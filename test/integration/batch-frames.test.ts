@@ -119,6 +119,42 @@ describe('batch frames', () => {
     expect(after.forwardBatches - before.forwardBatches).toBe(1);
   });
 
+  it('a forwarding peer that holds a copy of the key gets the stamped version in the reply instead of a replicate', async () => {
+    const [a, b, c] = peers as [Peer, Peer, Peer];
+    // Keys whose primary is b: for some of them a is the other member of the preference list
+    // (a holder: b returns the version and a applies the write itself), for the others c is.
+    const keys = Array.from({ length: 400 }, (_, i) => `holder-${i}`).filter((key) => a.ring.primary(key) === 'b');
+    const held = keys.filter((key) => a.ring.preferenceList(key).includes('a')).slice(0, 20);
+    const notHeld = keys.filter((key) => !a.ring.preferenceList(key).includes('a')).slice(0, 20);
+    expect(held.length).toBe(20);
+    expect(notHeld.length).toBe(20);
+    const stats = (peer: Peer): { replicatedIn: number; replicatedOut: number } => peer.stats().coordinator as { replicatedIn: number; replicatedOut: number };
+    const before = { a: stats(a).replicatedIn, b: stats(b).replicatedOut, c: stats(c).replicatedIn };
+
+    const replies = (await exchange(socket, JSON.stringify([...held, ...notHeld].map((key, i) => ({ id: i, op: 'set', key, value: { i }, ttl: 60_000 }))))) as Reply[];
+    expect(replies.every((r) => r.ok)).toBe(true);
+
+    // Every key has its two copies, with one version and one expiry on both.
+    for (const key of held) {
+      const [mine, owners] = [a.store.peek(key), b.store.peek(key)];
+      expect(mine).toBeDefined();
+      expect(mine!.version).toEqual(owners!.version);
+      expect(mine!.expiresAt).toBe(owners!.expiresAt);
+      expect(c.store.peek(key)).toBeUndefined();
+    }
+    for (const key of notHeld) {
+      expect(c.store.peek(key)!.version).toEqual(b.store.peek(key)!.version);
+      expect(a.store.peek(key)).toBeUndefined();
+    }
+    expect(stats(a).replicatedIn - before.a).toBe(20);
+    expect(stats(c).replicatedIn - before.c).toBe(20);
+    // b replicated only the keys a does not hold (a replicate to a for each held key before).
+    expect(stats(b).replicatedOut - before.b).toBe(20);
+
+    const gets = (await exchange(socket, JSON.stringify(held.map((key, i) => ({ id: i, op: 'get', key }))))) as Reply[];
+    expect(gets.every((r, i) => r.ok && r.found === true && (r.value as { i: number }).i === i)).toBe(true);
+  });
+
   it('refuses an empty batch with one error reply, and every request of a batch over maxBatchRequests with TOO_LARGE', async () => {
     expect(await exchange(socket, '[]')).toMatchObject({ id: null, ok: false, error: { code: 'BAD_REQUEST' } });
     const before = peers[0]!.stats().coordinator as { requests: number };
