@@ -2,9 +2,12 @@
  * The data path: runs key operations for clients, wherever the key lives.
  *
  * - A peer that is not the key's primary forwards the operation over the peer link (one hop) and
- *   relays the reply. If the primary cannot be reached, the next member of the preference list
+ *   relays the reply; the operations it forwards to one peer during an event-loop turn share one
+ *   `ops` request. If the primary cannot be reached, the next member of the preference list
  *   serves it as acting owner (reads always; writes when the request cannot have run at the
- *   primary, or is idempotent).
+ *   primary, or is idempotent). A `set` forwarded by a member of the key's preference list (a
+ *   holder) is left out of the owner's replication: the owner returns the version it stamped and
+ *   the holder applies the write itself.
  * - The owner applies a write with a fresh HLC version, sends it to the other members of the
  *   preference list (the replicas) and acknowledges once the required copies hold it:
  *   by default every replica that membership says is alive (`writeAcks` = 0), or `writeAcks`
@@ -26,8 +29,6 @@ import type { HybridLogicalClock, Version } from '../hlc.js';
 import { compareVersions, isVersion } from '../hlc.js';
 import type { MemberState } from '../membership/member.js';
 import type { CacheOp } from '../protocol/client-frames.js';
-
-type SetOp = Extract<CacheOp, { op: 'set' }>;
 import type { ForwardedOp, ForwardedResult, OpResult, WireEntry } from '../protocol/peer-frames.js';
 import { isForwardedOp } from '../protocol/peer-frames.js';
 import type { HashRing } from '../ring/hash-ring.js';
@@ -38,6 +39,8 @@ import type { PeerLink } from '../transport/peer-link.js';
 import type { HintedHandoff } from './hinted-handoff.js';
 import { KeyLock } from './key-lock.js';
 import { fromWireEntry, toWireEntry } from './wire-entry.js';
+
+type SetOp = Extract<CacheOp, { op: 'set' }>;
 
 /** Most forwards a key operation may take before it is executed where it is. */
 export const MAX_HOPS = 2;
