@@ -19,7 +19,7 @@ import { decodeClientFrame, encodeErrorReply, readableId, encodeEvent, encodeGet
 import type { OpResult } from '../protocol/peer-frames.js';
 import type { Coordinator } from '../replication/coordinator.js';
 import type { PeerEventSource } from '../peer-events.js';
-import type { RequestDeadlines } from '../request-deadlines.js';
+import type { Deadline, RequestDeadlines } from '../request-deadlines.js';
 import type { TurnBudget } from '../turn-budget.js';
 import type { RingView } from '../ring/ring-view.js';
 import type { MemberChange } from '../membership/member-list.js';
@@ -76,6 +76,14 @@ interface BatchInProgress {
   parts: string[];
   next: number;
   pending: number;
+  /**
+   * The batch's one deadline (`requestTimeoutMs`), armed when its first request goes
+   * asynchronous: the requests of a batch share it instead of a deadline, a promise and four
+   * closures each.
+   */
+  deadline: Deadline | undefined;
+  /** True once the reply is sent (every request done, or the deadline passed): late parts are dropped. */
+  done: boolean;
 }
 
 /** A batch checks the turn's budget before every this many requests (a power of two). */
@@ -184,7 +192,7 @@ export class ClientSession {
     const raws = decoded.raws;
     traffic.requests += raws.length;
     this.admit(raws.length);
-    this.continueBatch({ raws, parts: new Array<string>(raws.length), next: 0, pending: 0 });
+    this.continueBatch({ raws, parts: new Array<string>(raws.length), next: 0, pending: 0, deadline: undefined, done: false });
   }
 
   /**
@@ -192,6 +200,8 @@ export class ClientSession {
    * batch goes back to the front of the backlog and the rest runs next turn.
    */
   private continueBatch(batch: BatchInProgress): void {
+    // Deferred, then answered by its deadline while it waited: nothing left to run.
+    if (batch.done) return;
     const { raws, parts } = batch;
     const count = raws.length;
     const budget = this.host.turnBudget;
@@ -203,23 +213,40 @@ export class ClientSession {
         this.defer(batch, true);
         return;
       }
-      const reply = this.answer(raws[i]);
+      const reply = this.answer(raws[i], false);
       if (typeof reply === 'string') {
         parts[i] = reply;
       } else {
         const index = i;
         batch.pending++;
-        void reply.then((replyText) => {
-          parts[index] = replyText;
-          if (--batch.pending === 0 && batch.next === count) this.finishBatch(batch);
-        });
+        batch.deadline ??= this.host.deadlines.add(this.host.requestTimeoutMs, () => this.expireBatch(batch));
+        reply.then(
+          (replyText) => this.finishPart(batch, index, replyText),
+          (error: unknown) => this.finishPart(batch, index, encodeErrorReply(readableId(raws[index]), toCacheError(error).toWire())),
+        );
       }
     }
     batch.next = count;
     if (batch.pending === 0) this.finishBatch(batch);
   }
 
+  private finishPart(batch: BatchInProgress, index: number, replyText: string): void {
+    if (batch.done) return;
+    batch.parts[index] = replyText;
+    if (--batch.pending === 0 && batch.next === batch.raws.length) this.finishBatch(batch);
+  }
+
+  /** The batch's deadline passed: every request without a reply yet (started or not) gets TIMEOUT. */
+  private expireBatch(batch: BatchInProgress): void {
+    if (batch.done) return;
+    const { raws, parts } = batch;
+    for (let i = 0; i < raws.length; i++) if (parts[i] === undefined) parts[i] = this.timeoutReply(readableId(raws[i]));
+    this.finishBatch(batch);
+  }
+
   private finishBatch(batch: BatchInProgress): void {
+    batch.done = true;
+    batch.deadline?.cancel();
     this.send(`[${batch.parts.join(',')}]`);
     this.settled(batch.raws.length);
   }
@@ -295,8 +322,12 @@ export class ClientSession {
     }
   }
 
-  /** The reply text to one request: at once when it completed synchronously. The promise never rejects. */
-  private answer(rawRequest: unknown): Reply {
+  /**
+   * The reply text to one request: at once when it completed synchronously.
+   * @param timed true: the promise has the request's own deadline and never rejects; false (a
+   *   batch's request, under the batch's deadline): the caller handles a rejection
+   */
+  private answer(rawRequest: unknown, timed = true): Reply {
     const parsed = parseClientRequest(rawRequest, this.host.limits);
     if (!parsed.ok) return encodeErrorReply(parsed.id, parsed.error.toWire());
     const request = parsed.request;
@@ -306,7 +337,7 @@ export class ClientSession {
     } catch (error) {
       return encodeErrorReply(request.id, toCacheError(error).toWire());
     }
-    return typeof reply === 'string' ? reply : this.withDeadline(request.id, reply);
+    return typeof reply === 'string' || !timed ? reply : this.withDeadline(request.id, reply);
   }
 
   /** Runs one request; a plain string when it completed synchronously. May throw. */
@@ -363,9 +394,7 @@ export class ClientSession {
   private withDeadline(id: RequestId, work: Promise<string>): Promise<string> {
     const timeoutMs = this.host.requestTimeoutMs;
     return new Promise<string>((resolve) => {
-      const deadline = this.host.deadlines.add(timeoutMs, () =>
-        resolve(encodeErrorReply(id, new CacheError('TIMEOUT', `request ${JSON.stringify(id)} did not complete within ${timeoutMs} ms`).toWire())),
-      );
+      const deadline = this.host.deadlines.add(timeoutMs, () => resolve(this.timeoutReply(id)));
       work.then(
         (reply) => {
           if (deadline.done) return;
@@ -379,6 +408,10 @@ export class ClientSession {
         },
       );
     });
+  }
+
+  private timeoutReply(id: RequestId | null): string {
+    return encodeErrorReply(id, new CacheError('TIMEOUT', `request ${JSON.stringify(id)} did not complete within ${this.host.requestTimeoutMs} ms`).toWire());
   }
 
   private watch(): void {
