@@ -29,9 +29,11 @@ describe('client request deadlines', () => {
   let client: RawClient | undefined;
 
   beforeAll(async () => {
-    // One copy per key, so a key of b's has nowhere else to go while b is frozen.
-    a = await startPeerProcess(['--id', 'a', '--replicas', '1', '--request-timeout', '400']);
-    b = await startPeerProcess(['--id', 'b', '--replicas', '1', '--bootstrap', a.url]);
+    // One copy per key, so a key of b's has nowhere else to go while b is frozen; a long
+    // suspicion keeps b in a's ring (not dead) for the whole test however slow the machine.
+    const slowDeath = ['--suspicion-min', '30000'];
+    a = await startPeerProcess(['--id', 'a', '--replicas', '1', '--request-timeout', '400', ...slowDeath]);
+    b = await startPeerProcess(['--id', 'b', '--replicas', '1', '--bootstrap', a.url, ...slowDeath]);
     client = await RawClient.connect(a.url);
     await waitFor(async () => ((await client!.call('ring')).ring as { peers: unknown[] }).peers.length === 2, 10_000, 'a two-peer ring at a');
   });
