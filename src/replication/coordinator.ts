@@ -248,7 +248,11 @@ export class Coordinator {
       try {
         this.stats.forwarded++;
         const batch = this.forwardBatch(link);
-        const index = batch.ops.push(holder ? { op, hops: hops + 1, acting: i > 0, holder: true } : { op, hops: hops + 1, acting: i > 0 }) - 1;
+        // `acting` and `holder` only when true: every byte of a forwarded operation is encoded and parsed once more.
+        const forwarded: ForwardedOp = { op, hops: hops + 1 };
+        if (i > 0) forwarded.acting = true;
+        if (holder) forwarded.holder = true;
+        const index = batch.ops.push(forwarded) - 1;
         const result = (await batch.results)[index]!;
         if (result.ok) return holder ? this.applyHolderCopy(op as SetOp, result.body) : result.body;
         throw CacheError.fromWire(result.error);
