@@ -6,7 +6,7 @@
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killAll, startPeerProcess, type PeerProcess } from '../support/peer-process.js';
-import { RawClient } from '../support/raw-client.js';
+import { RawClient, exchangeFrame } from '../support/raw-client.js';
 
 describe('bad input never crashes a peer', () => {
   let peer: PeerProcess;
@@ -57,10 +57,7 @@ describe('bad input never crashes a peer', () => {
     expect(await client.call('incr', { key: 'k', by: 'one' })).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
     expect(await client.call('mget', { keys: 'k' })).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
     expect(await client.call('mset', { entries: [{ key: 'a' }] })).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
-    const stringId = await new Promise<Record<string, unknown>>((resolve) => {
-      client.socket.once('message', (data) => resolve(JSON.parse(data.toString())));
-      client.sendRaw(JSON.stringify({ id: 'abc', op: 'nope' }));
-    });
+    const stringId = await exchangeFrame(client.socket, JSON.stringify({ id: 'abc', op: 'nope' }), 10_000);
     expect(stringId).toMatchObject({ id: 'abc', ok: false, error: { code: 'UNKNOWN_OP' } });
     await client.close();
     await assertStillServing();

@@ -8,19 +8,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testPeerConfig } from '../../src/config.js';
 import { Peer } from '../../src/peer.js';
 import { startInProcessCluster } from '../support/in-process-cluster.js';
+import { exchangeFrame } from '../support/raw-client.js';
 
 type Reply = { id: unknown; ok: boolean; error?: { code: string; message: string }; [field: string]: unknown };
 
 /** Sends one raw text frame and resolves with the next frame received (parsed). */
-function exchange(socket: WebSocket, text: string, timeoutMs = 5000): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no reply within ${timeoutMs} ms`)), timeoutMs);
-    socket.once('message', (data) => {
-      clearTimeout(timer);
-      resolve(JSON.parse(data.toString()));
-    });
-    socket.send(text);
-  });
+function exchange(socket: WebSocket, text: string): Promise<unknown> {
+  return exchangeFrame(socket, text, 5000);
 }
 
 describe('batch frames', () => {

@@ -8,20 +8,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HashRing } from '../../src/ring/hash-ring.js';
 import { killAll, startPeerProcess, type PeerProcess } from '../support/peer-process.js';
-import { RawClient, type Reply } from '../support/raw-client.js';
+import { RawClient, exchangeFrame, type Reply } from '../support/raw-client.js';
 import { waitFor } from '../support/wait-for.js';
-
-/** Sends one raw text frame and resolves with the next frame received (parsed). */
-function exchange(client: RawClient, text: string, timeoutMs = 10_000): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no reply within ${timeoutMs} ms`)), timeoutMs);
-    client.socket.once('message', (data) => {
-      clearTimeout(timer);
-      resolve(JSON.parse(data.toString()));
-    });
-    client.sendRaw(text);
-  });
-}
 
 describe('client request deadlines', () => {
   let a: PeerProcess | undefined;
@@ -53,14 +41,15 @@ describe('client request deadlines', () => {
     expect((await client!.call('set', { key: mine, value: 'here' })).ok).toBe(true);
 
     b!.child.kill('SIGSTOP');
-    const batch = (await exchange(
-      client!,
+    const batch = (await exchangeFrame(
+      client!.socket,
       JSON.stringify([
         { id: 'b1', op: 'get', key: mine },
         { id: 'b2', op: 'get', key: theirs },
         { id: 'b3', op: 'set', key: theirs2, value: 1 },
         { id: 'b4', op: 'get', key: mine },
       ]),
+      10_000,
     )) as Reply[];
     expect(batch.map((r) => [r.id, r.ok, r.error?.code])).toEqual([
       ['b1', true, undefined],

@@ -7,6 +7,22 @@ import WebSocket from 'ws';
 /** A reply frame as received. */
 export type Reply = { id: unknown; ok: boolean; error?: { code: string; message: string }; [field: string]: unknown };
 
+/**
+ * Sends one raw text frame on `socket` and resolves with the next frame received, parsed (a
+ * batch frame's reply array, say).
+ * @throws Error when nothing arrives within `timeoutMs`
+ */
+export function exchangeFrame(socket: WebSocket, text: string, timeoutMs: number): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no reply within ${timeoutMs} ms`)), timeoutMs);
+    socket.once('message', (data) => {
+      clearTimeout(timer);
+      resolve(JSON.parse(data.toString()));
+    });
+    socket.send(text);
+  });
+}
+
 /** A connected raw client: `call` sends one request and resolves with its reply. */
 export class RawClient {
   private nextId = 1;
