@@ -302,16 +302,16 @@ export class Coordinator {
         if (!this.locks.isHeld(op.key)) {
           // Nothing else runs on this key: the local write is one synchronous step, so no lock is
           // needed; a read-modify-write that starts later sees it. Only replication is awaited.
-          const replicated = this.write(op.key, op.value, op.ttl === undefined ? 0 : this.now() + op.ttl, prefs, holder);
-          const result = holder === undefined ? {} : this.holderCopy(op.key);
+          const entry = this.stamp(op.key, op.value, op.ttl === undefined ? 0 : this.now() + op.ttl);
+          const replicated = this.replicateWrite(op.key, entry, prefs, holder);
+          const result = holder === undefined ? {} : holderCopy(entry);
           return replicated === undefined ? result : replicated.then(() => result);
         }
         const { key, value, ttl } = op;
         return this.locks.run(key, async () => {
-          const replicated = this.write(key, value, ttl === undefined ? 0 : this.now() + ttl, prefs, holder);
-          const result = holder === undefined ? {} : this.holderCopy(key);
-          await replicated;
-          return result;
+          const entry = this.stamp(key, value, ttl === undefined ? 0 : this.now() + ttl);
+          await this.replicateWrite(key, entry, prefs, holder);
+          return holder === undefined ? {} : holderCopy(entry);
         });
       }
       case 'del':
@@ -379,16 +379,23 @@ export class Coordinator {
 
   /**
    * Writes a value (or a tombstone when `value` is null) with a fresh version locally, then to
-   * the replicas. Returns undefined when no replica is to be waited for, else a promise that
-   * resolves once the required copies hold it.
+   * the replicas ({@link stamp}, then {@link replicateWrite}). Returns undefined when no replica is
+   * to be waited for, else a promise that resolves once the required copies hold it.
    * @param prefs the key's preference list; computed when undefined and needed
-   * @param holder a member of `prefs` that applies the write itself from the owner's reply (the
-   *   peer that forwarded a set, see applyHolderCopy): left out of replication, its copy counted
    * @throws CacheError TOO_LARGE / OUT_OF_MEMORY (synchronously) from the local store
    * @throws CacheError UNAVAILABLE (the promise) when fewer copies than required acknowledged
    *   (the write may still have reached some of them: it is not acknowledged, so no guarantee is made)
    */
-  private write(key: string, value: string | null, expiresAt: number, prefs: readonly string[] | undefined, holder?: string): Promise<void> | undefined {
+  private write(key: string, value: string | null, expiresAt: number, prefs: readonly string[] | undefined): Promise<void> | undefined {
+    return this.replicateWrite(key, this.stamp(key, value, expiresAt), prefs);
+  }
+
+  /**
+   * Applies a value (or a tombstone) locally with a fresh version, one that beats the copy held.
+   * @returns the entry written
+   * @throws CacheError TOO_LARGE / OUT_OF_MEMORY from the local store
+   */
+  private stamp(key: string, value: string | null, expiresAt: number): StoredEntry {
     const store = this.components.store;
     const self = this.components.selfId;
     let version = this.components.clock.now();
@@ -401,6 +408,20 @@ export class Coordinator {
     }
     const entry: StoredEntry = { value, version, expiresAt };
     store.apply(key, entry);
+    return entry;
+  }
+
+  /**
+   * Sends an entry just written here ({@link stamp}) to the other members of the key's preference
+   * list. Returns undefined when no replica is to be waited for, else a promise that resolves once
+   * the required copies hold it.
+   * @param prefs the key's preference list; computed when undefined and needed
+   * @param holder a member of `prefs` that applies the write itself from the owner's reply (the
+   *   peer that forwarded a set, see applyHolderCopy): left out of replication, its copy counted
+   * @throws CacheError UNAVAILABLE (the promise) when fewer copies than required acknowledged
+   */
+  private replicateWrite(key: string, entry: StoredEntry, prefs: readonly string[] | undefined, holder?: string): Promise<void> | undefined {
+    const self = this.components.selfId;
     if (prefs === undefined) {
       if (this.components.ring().replicas <= 1) return undefined;
       prefs = this.prefsOf(key);
@@ -416,12 +437,6 @@ export class Coordinator {
     return this.replicate(key, toWireEntry(key, entry), others, required).then((acks) => {
       if (acks < required) throw new CacheError('UNAVAILABLE', `write reached ${acks + held} of the ${required + held} copies required`);
     });
-  }
-
-  /** The `copy` a set's result carries for its holder: the version and expiry just written. */
-  private holderCopy(key: string): OpResult {
-    const entry = this.components.store.peek(key);
-    return entry === undefined ? {} : { copy: [entry.version, entry.expiresAt] };
   }
 
   /**
@@ -573,6 +588,11 @@ class ForwardBatch {
       this.fail = reject;
     });
   }
+}
+
+/** The `copy` a set's result carries for its holder: the version and expiry of the entry written. */
+function holderCopy(entry: StoredEntry): OpResult {
+  return { copy: [entry.version, entry.expiresAt] };
 }
 
 function isForwardedResult(value: unknown): value is ForwardedResult {
