@@ -564,6 +564,11 @@ export class SlotStore<V = unknown> implements Store<V> {
     return this.values.get(slot);
   }
 
+  /** The size `put` was given for the entry in a slot returned by {@link slotOf}. */
+  sizeAt(slot: number): number {
+    return this.sizes.get(slot);
+  }
+
   /** Records a use of the entry in `slot` for the policy (not counted as a hit). */
   touch(slot: number): void {
     this.impl.onHit(slot);

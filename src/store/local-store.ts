@@ -23,13 +23,16 @@
  *   behind this store's back), and an expired entry the engine evicts is counted here as an
  *   expiration.
  *
- * - Layout: an entry is not kept as an object. Its value (JSON text, or null for a tombstone)
- *   lives in the engine's slot, its version and expiry time in columns indexed by the same slot
- *   (typed arrays for the wall time, logical counter and expiry, an array of peer ids): two
- *   objects fewer per entry (the entry and its version tuple, ~146 bytes with the boxed wall
- *   time), which is both memory and work for every young-generation GC that copies a freshly
- *   stored entry. Reads build a {@link StoredEntry} on demand; the GET path reads the value
- *   alone ({@link LocalStore.getValue}).
+ * - Layout: an entry is not kept as an object. Its value's bytes (UTF-8 JSON text) live outside
+ *   the V8 heap in a {@link ValueSlab} cell, whose handle is the entry's value in the engine's
+ *   slot (a tombstone's is {@link TOMBSTONE}); its version, expiry time and the value's byte
+ *   length are in columns indexed by the same slot (typed arrays for the wall time, logical
+ *   counter, expiry and length, an array of peer ids). So a stored entry adds no heap object but
+ *   its key: no entry object and version tuple (~146 bytes with the boxed wall time), and no
+ *   value string for the young-generation GC to copy into the old generation and the
+ *   mark-compact to collect there once overwritten (under a stream of SETs, 0.29x the scavenge
+ *   time and no mark-compact; see `value-slab.ts`). Reads build a {@link StoredEntry}, and
+ *   decode the value, on demand; the GET path reads the value alone ({@link LocalStore.getValue}).
  *
  * The store has no I/O. Time comes from an injected clock, and its only timers are those of the
  * optional expiry sweeper, which {@link LocalStore.stopExpirySweeper} clears.
@@ -38,7 +41,8 @@ import { CacheError } from '../errors.js';
 import type { Version } from '../hlc.js';
 import { entryBytes, type StoredEntry } from './entry.js';
 import { DEFAULT_EVICTION_POLICY, EXPIRING_INDEX_SHARDS, SlotStore, type EvictionPolicyName } from './create-store.js';
-import { Float64Column, ValueColumn } from './slot-columns.js';
+import { Float64Column, Int32Column, ValueColumn } from './slot-columns.js';
+import { ValueSlab } from './value-slab.js';
 import { ExpiryIndex } from './expiry-index.js';
 
 /** Options of a {@link LocalStore}. */
@@ -80,6 +84,8 @@ export interface LocalStoreStats {
   evictions: number;
   /** Entries removed because they expired (by a read, a write or the sweep), since creation or `clear()`. */
   expirations: number;
+  /** Bytes of the value slab's pages, outside the V8 heap (see `value-slab.ts`): what the values take, slack and freed cells included. */
+  slabBytes: number;
 }
 
 /**
@@ -99,6 +105,9 @@ const RECLAIM_FOR_WRITE_BUDGET_MS = 1;
 /** Most distinct writer ids {@link LocalStore} keeps one shared string for (peer ids: a cluster has a few). */
 const MAX_INTERNED_WRITERS = 1024;
 
+/** The engine value of a tombstone (a value's is its non-negative slab handle). */
+const TOMBSTONE = -1;
+
 /** Slots the per-slot columns start with; they grow as the engine's slots do (doubling up to a page, then by pages). */
 const INITIAL_COLUMN_SLOTS = 1024;
 
@@ -106,7 +115,10 @@ const INITIAL_COLUMN_SLOTS = 1024;
 export class LocalStore {
   /** The eviction policy in use. */
   readonly policy: EvictionPolicyName;
-  private readonly engine: SlotStore<string | null>;
+  /** Key -> slot, recency and eviction; an entry's engine value is its {@link ValueSlab} handle, or {@link TOMBSTONE}. */
+  private readonly engine: SlotStore<number>;
+  /** The values' bytes, off the V8 heap. */
+  private readonly slab = new ValueSlab();
   private readonly now: () => number;
   private readonly expiry: ExpiryIndex;
   private readonly budget: number;
@@ -134,6 +146,8 @@ export class LocalStore {
   private readonly logicals = new Float64Column(0, INITIAL_COLUMN_SLOTS);
   private readonly writers = new ValueColumn<string>('', INITIAL_COLUMN_SLOTS);
   private readonly expiries = new Float64Column(0, INITIAL_COLUMN_SLOTS);
+  /** Per engine slot holding a value: its UTF-8 length in bytes times 2, plus 1 when it is ASCII only (see {@link ValueSlab.read}). */
+  private readonly valueShapes = new Int32Column(0, INITIAL_COLUMN_SLOTS);
   /** Writer ids met so far, each mapped to the one string the columns hold for it. */
   private readonly writerIds = new Map<string, string>();
 
@@ -150,7 +164,7 @@ export class LocalStore {
     this.tombstoneTtlMs = options.tombstoneTtlMs;
     this.now = options.now ?? Date.now;
     // A split key index: a mass expiry must not make V8 rebuild one million-key Map in one delete.
-    this.engine = new SlotStore<string | null>({ policy: options.policy ?? DEFAULT_EVICTION_POLICY, maxBytes: options.maxBytes, indexShards: EXPIRING_INDEX_SHARDS });
+    this.engine = new SlotStore<number>({ policy: options.policy ?? DEFAULT_EVICTION_POLICY, maxBytes: options.maxBytes, indexShards: EXPIRING_INDEX_SHARDS });
     this.policy = this.engine.policy;
     this.refuse = this.policy === 'none';
     this.engine.onEvict = this.onEngineEvict;
@@ -187,7 +201,7 @@ export class LocalStore {
   get(key: string): StoredEntry | undefined {
     const slot = this.liveSlot(this.engine.slotOf(key));
     if (slot === -1) return undefined;
-    const value = this.engine.valueAt(slot);
+    const value = this.valueIn(slot);
     if (value !== null) this.engine.touch(slot);
     return this.entryAt(slot, value);
   }
@@ -200,7 +214,7 @@ export class LocalStore {
   getValue(key: string): string | null | undefined {
     const slot = this.liveSlot(this.engine.slotOf(key));
     if (slot === -1) return undefined;
-    const value = this.engine.valueAt(slot);
+    const value = this.valueIn(slot);
     if (value !== null) this.engine.touch(slot);
     return value;
   }
@@ -218,7 +232,7 @@ export class LocalStore {
   /** Like {@link get} but leaves the eviction policy's recency alone. */
   peek(key: string): StoredEntry | undefined {
     const slot = this.liveSlot(this.engine.slotOf(key));
-    return slot === -1 ? undefined : this.entryAt(slot, this.engine.valueAt(slot));
+    return slot === -1 ? undefined : this.entryAt(slot, this.valueIn(slot));
   }
 
   /** `slot` (-1 = none) unless its entry has expired, in which case it is reclaimed and -1 returned. */
@@ -231,6 +245,14 @@ export class LocalStore {
       return -1;
     }
     return slot;
+  }
+
+  /** The value held in `slot`: its JSON text (decoded from the slab), or null for a tombstone. */
+  private valueIn(slot: number): string | null {
+    const handle = this.engine.valueAt(slot);
+    if (handle === TOMBSTONE) return null;
+    const shape = this.valueShapes.get(slot);
+    return this.slab.read(handle, shape >>> 1, (shape & 1) === 1);
   }
 
   /** The entry held in `slot`, as an object. */
@@ -276,6 +298,7 @@ export class LocalStore {
     this.logicals.grow(slots);
     this.expiries.grow(slots);
     this.writers.grow(slots);
+    this.valueShapes.grow(slots);
   }
 
   /** True when `key` has a live entry (a tombstone counts). Does not touch recency. */
@@ -329,27 +352,36 @@ export class LocalStore {
     if (size > this.budget) {
       throw new CacheError('TOO_LARGE', `entry of key ${JSON.stringify(key.slice(0, 64))} takes ${size} bytes, above the store budget of ${this.budget} bytes`);
     }
-    if (this.refuse && !this.fits(key, slot, size)) {
+    if (this.refuse && !this.fits(slot, size)) {
       if (this.expiry.nextExpiry() <= now) {
         this.sweepExpired(RECLAIM_FOR_WRITE_BUDGET_MS);
         slot = this.engine.slotOf(key);
       }
-      if (!this.fits(key, slot, size)) {
+      if (!this.fits(slot, size)) {
         throw new CacheError('OUT_OF_MEMORY', `store full: entry of key ${JSON.stringify(key.slice(0, 64))} takes ${size} bytes, ${this.engine.bytes} of ${this.budget} bytes are in use and the eviction policy is none`);
       }
     }
 
     // The entry replaced: none, or a live one (a dead one is reclaimed first, so the write below is a plain insert).
     let oldExpiresAt = 0;
-    let oldWasValue = false;
+    let oldHandle = TOMBSTONE;
     if (slot !== -1) {
       const oldExpiry = this.expiries.get(slot);
       if (oldExpiry !== 0 && oldExpiry <= now) {
         this.expire(slot);
       } else {
         oldExpiresAt = oldExpiry;
-        oldWasValue = this.engine.valueAt(slot) !== null;
+        oldHandle = this.engine.valueAt(slot);
       }
+    }
+
+    // The value's bytes: in the replaced value's cell when they fit its size class, else in a new
+    // one (the replaced cell is freed once the engine holds the new handle).
+    let handle = TOMBSTONE;
+    let shape = 0;
+    if (value !== null) {
+      handle = oldHandle !== TOMBSTONE && this.slab.rewrite(oldHandle, value) ? oldHandle : this.slab.write(value);
+      shape = this.slab.lastBytes * 2 + (this.slab.lastAscii ? 1 : 0);
     }
 
     this.writingKey = key;
@@ -357,22 +389,27 @@ export class LocalStore {
     this.writtenEvicted = false;
     let result: 'stored' | 'refused' | 'evicted';
     try {
-      result = this.engine.put(key, value, size, 0);
+      result = this.engine.put(key, handle, size, 0);
     } finally {
       this.writingKey = undefined;
       this.writingExpiry = undefined;
     }
     if (result === 'refused') {
       // Unreachable: the size and (for `none`) the room were checked above.
+      if (handle !== TOMBSTONE && handle !== oldHandle) this.slab.free(handle);
       throw new CacheError('INTERNAL', `the store engine refused an entry of ${size} bytes for key ${JSON.stringify(key.slice(0, 64))}`);
     }
-    if (oldWasValue) this.valueCount -= 1;
+    if (oldHandle !== TOMBSTONE) {
+      this.valueCount -= 1;
+      if (oldHandle !== handle) this.slab.free(oldHandle);
+    }
     if (this.writtenEvicted) {
-      // The key holds nothing now: the entry it held left with the write.
+      // The key holds nothing now: the entry it held left with the write (its cell freed on eviction).
       if (oldExpiresAt !== 0) this.expiry.discard();
       return false;
     }
     this.writeColumns(this.engine.lastSlot, entry.version, expiresAt);
+    this.valueShapes.set(this.engine.lastSlot, shape);
     if (value !== null) this.valueCount += 1;
     // The index is told after the engine holds the new entry: a compaction triggered by discard() must see the new time.
     if (expiresAt !== oldExpiresAt) {
@@ -417,7 +454,7 @@ export class LocalStore {
     for (const [key, slot] of this.engine.slotEntries()) {
       const expiresAt = this.expiries.get(slot);
       if (expiresAt !== 0 && expiresAt <= this.now()) continue;
-      yield [key as string, this.entryAt(slot, this.engine.valueAt(slot))];
+      yield [key as string, this.entryAt(slot, this.valueIn(slot))];
     }
   }
 
@@ -489,12 +526,14 @@ export class LocalStore {
       maxBytes: this.budget,
       evictions: this.evictions,
       expirations: this.expirations,
+      slabBytes: this.slab.reservedBytes,
     };
   }
 
   /** Removes every entry and resets the counters. A running sweeper keeps running. */
   clear(): void {
     this.engine.clear();
+    this.slab.clear();
     this.expiries.fill(0);
     this.expiry.clear();
     this.valueCount = 0;
@@ -532,7 +571,8 @@ export class LocalStore {
    * victim counts as an expiration, not a loss of live data. The entry being written is
    * settled by `apply` itself.
    */
-  private readonly onEngineEvict = (key: string | number, value: string | null, _engineExpiry: number, slot: number): void => {
+  private readonly onEngineEvict = (key: string | number, handle: number, _engineExpiry: number, slot: number): void => {
+    if (handle !== TOMBSTONE) this.slab.free(handle);
     if (key === this.writingKey) {
       // The entry being written (not expired: apply checked), whose columns are not written yet.
       this.evictions += 1;
@@ -542,14 +582,14 @@ export class LocalStore {
     const expiresAt = this.expiries.get(slot);
     if (expiresAt !== 0 && expiresAt <= this.now()) this.expirations += 1;
     else this.evictions += 1;
-    if (value !== null) this.valueCount -= 1;
+    if (handle !== TOMBSTONE) this.valueCount -= 1;
     if (expiresAt !== 0) this.expiry.discard();
     this.expiries.set(slot, 0);
   };
 
   /** True when writing `size` bytes under `key`, replacing the entry in `slot` (-1 = none), keeps the store within `maxBytes`. */
-  private fits(key: string, slot: number, size: number): boolean {
-    const freed = slot === -1 ? 0 : entryBytes(key, this.engine.valueAt(slot));
+  private fits(slot: number, size: number): boolean {
+    const freed = slot === -1 ? 0 : this.engine.sizeAt(slot);
     return this.engine.bytes - freed + size <= this.budget;
   }
 
@@ -562,7 +602,11 @@ export class LocalStore {
 
   /** Removes an entry from the engine and the value count; the expiry index is the caller's business. */
   private removeEntry(slot: number): void {
-    if (this.engine.valueAt(slot) !== null) this.valueCount -= 1;
+    const handle = this.engine.valueAt(slot);
+    if (handle !== TOMBSTONE) {
+      this.valueCount -= 1;
+      this.slab.free(handle);
+    }
     this.engine.removeSlot(slot);
     this.expiries.set(slot, 0);
   }

@@ -4,6 +4,7 @@ import type { Version } from '../../../src/hlc.js';
 import { ENTRY_OVERHEAD_BYTES, entryBytes, isTombstone, type StoredEntry } from '../../../src/store/entry.js';
 import type { EvictionPolicyName } from '../../../src/store/create-store.js';
 import { LocalStore } from '../../../src/store/local-store.js';
+import { SLAB_PAGE_BYTES } from '../../../src/store/value-slab.js';
 import { mulberry32 as rng } from '../../support/seeded-random.js';
 import { expectConsistent } from '../../support/local-store-invariants.js';
 
@@ -368,6 +369,8 @@ describe('LocalStore bookkeeping', () => {
       maxBytes: 1 << 30,
       evictions: 0,
       expirations: 0,
+      // Both one-byte values share a cell class: one slab page.
+      slabBytes: SLAB_PAGE_BYTES,
     });
   });
 
@@ -424,12 +427,16 @@ describe('LocalStore bookkeeping', () => {
       wall += 1;
       const ttl = random() < 0.5 ? 0 : clock.t + Math.floor(random() * 200) - 20;
       if (op < 0.45) {
-        store.apply(key, value('"' + 'x'.repeat(Math.floor(random() * 60)) + '"', version, ttl));
+        // Values of many size classes, some with 2- and 4-byte UTF-8 characters; each names its key
+        // and version, so a read of another entry's cell would show.
+        const filler = (random() < 0.3 ? 'é😀' : 'x').repeat(Math.floor(random() * 30));
+        store.apply(key, value(JSON.stringify(`${key}@${version.join()}:${filler}`), version, ttl));
       } else if (op < 0.55) {
         store.apply(key, tombstone(version, random() < 0.5 ? 0 : ttl));
       } else if (op < 0.75) {
         const entry = store.get(key);
         if (entry) expect(entry.expiresAt === 0 || entry.expiresAt > clock.t).toBe(true);
+        if (entry?.value) expect((JSON.parse(entry.value) as string).startsWith(`${key}@${entry.version.join()}:`)).toBe(true);
       } else if (op < 0.8) {
         store.peek(key);
       } else if (op < 0.85) {
@@ -617,5 +624,43 @@ describe('LocalStore layout', () => {
     for (let i = 0; i < 3; i++) store.apply(`s${i}`, value('1', JSON.parse(`[${T0 + i},0,"peer-b"]`) as Version));
     expect([0, 1, 2].map((i) => store.peek(`s${i}`)!.version[2])).toEqual(['peer-b', 'peer-b', 'peer-b']);
     expect(store.compareWithHeld('s0', JSON.parse(`[${T0},0,"peer-b"]`) as Version)).toBe(0);
+  });
+});
+
+describe('LocalStore value slab', () => {
+  it('keeps values off the V8 heap and reads back any JSON text, multi-byte and large ones included', () => {
+    const { store } = makeStore();
+    const texts = ['"plain"', '"é ü ß"', '"日本語"', '"😀"', '{"nested":[1,2,3],"s":"ç"}', JSON.stringify('L'.repeat(40_000)), JSON.stringify('€'.repeat(20_000))];
+    texts.forEach((text, i) => store.apply(`k${i}`, value(text, ver(T0))));
+    texts.forEach((text, i) => {
+      expect(store.getValue(`k${i}`)).toBe(text);
+      expect(store.peek(`k${i}`)!.value).toBe(text);
+    });
+    expect(new Map([...store.entries()].map(([key, entry]) => [key, entry.value]))).toEqual(new Map(texts.map((text, i) => [`k${i}`, text])));
+    expect(store.stats().slabBytes).toBeGreaterThan(40_000 + 60_000);
+    expectConsistent(store);
+  });
+
+  it('frees the cells of overwritten, deleted, expired and evicted values: churn does not grow the slab', () => {
+    const { store, clock } = makeStore({ maxBytes: 100 * entryBytes('key-000', JSON.stringify('x'.repeat(120))) });
+    let wall = T0;
+    const round = (): void => {
+      for (let i = 0; i < 400; i++) {
+        const key = `key-${String(i % 250).padStart(3, '0')}`;
+        const size = (i * 37) % 120;
+        store.apply(key, value(JSON.stringify('x'.repeat(size)), ver(wall++), i % 5 === 0 ? clock.t + 10 : 0));
+        if (i % 7 === 0) store.delete(`key-${String((i * 3) % 250).padStart(3, '0')}`);
+      }
+      clock.t += 20;
+      store.sweepExpired(100);
+    };
+    round();
+    const reserved = store.stats().slabBytes;
+    for (let r = 0; r < 20; r++) round();
+    expect(store.stats().evictions).toBeGreaterThan(0);
+    expect(store.stats().slabBytes).toBe(reserved);
+    expectConsistent(store);
+    store.clear();
+    expect(store.stats().slabBytes).toBe(0);
   });
 });

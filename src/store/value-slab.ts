@@ -1,0 +1,252 @@
+/**
+ * The bytes of the stored values, kept outside the V8 heap in a slab allocator (the memcached
+ * design: size classes of fixed-size cells carved out of fixed-size pages, a free list per class).
+ *
+ * Why: a value kept as a JavaScript string is a heap object that every write makes and every
+ * overwrite or eviction leaves behind. Under a stream of writes those strings survive two
+ * young-generation collections (a cache keeps what it is given), are copied into the old
+ * generation, and die there, so the scavenges copy megabytes and the mark-compacts grow with
+ * the write rate and the entries held. A standalone measure (200k keys, a million overwrites of
+ * 100-byte values, `--trace-gc`): strings gave a worst single write of 69 ms, mark-compact pauses
+ * of 27-51 ms and 163 MB of heap; the same values as bytes in `Buffer` cells gave 6.7-8.5 ms,
+ * ~10 ms and 46 MB, at about the same throughput. Here a value is one UTF-8 copy in a cell of a
+ * page (`Buffer.allocUnsafeSlow`, memory V8 does not scan or move); a read decodes it into a
+ * fresh string that dies young.
+ *
+ * Layout:
+ * - Size classes: cells of {@link MIN_CELL_BYTES} bytes, each class about {@link CLASS_GROWTH}
+ *   times the one before (rounded up to 8 bytes; memcached's default factor), up to
+ *   {@link MAX_CELL_BYTES}. A value takes a cell of the smallest class that holds its bytes, so at
+ *   most about a fifth of a cell is slack.
+ * - Pages of {@link SLAB_PAGE_BYTES} bytes; a class takes a new page when its free list is empty
+ *   and its last page is full. A value above {@link MAX_CELL_BYTES} takes a page of its own, of
+ *   exactly its size, given back as soon as the value is freed.
+ * - A value is named by a handle, a non-negative integer small enough to be a V8 small integer
+ *   (no heap object): its page number times {@link CELLS_PER_PAGE} plus its cell's index.
+ *
+ * Pages of the size classes are kept once taken, as memcached keeps them (its "slab
+ * calcification"): a cell freed goes back to its class's free list, not to the other classes.
+ * So the bytes reserved ({@link ValueSlab.reservedBytes}) follow the peak of each class, not the
+ * bytes in use; a store whose values change size for good may hold pages of the old size that
+ * only values of that size reuse. The store's byte budget charges entries by their length
+ * (`entryBytes`), an upper bound of what their cells take.
+ *
+ * Reference: memcached's slab allocator (`slabs.c`; "Scaling Memcache at Facebook", Nishtala et
+ * al., NSDI 2013, section 3.2 on slab classes and their rebalancing).
+ */
+import { CacheError } from '../errors.js';
+import { Int32Column } from './slot-columns.js';
+
+/** Bytes of a page of the size classes (64 KiB). */
+export const SLAB_PAGE_BYTES = 64 * 1024;
+/** Smallest cell, bytes. */
+export const MIN_CELL_BYTES = 16;
+/** Ratio of a class's cell size to the one before (memcached's default `-f 1.25`). */
+export const CLASS_GROWTH = 1.25;
+/** Largest cell of a size class, bytes; a larger value takes a page of its own. */
+export const MAX_CELL_BYTES = 16 * 1024;
+/** Cells a page can hold at most (its smallest cells): the handle's multiplier. */
+export const CELLS_PER_PAGE = SLAB_PAGE_BYTES / MIN_CELL_BYTES;
+/**
+ * Most pages a slab may hold, so that every handle is below 2^31 (a V8 small integer on 64-bit):
+ * 524,288 pages, 32 GiB of size-class pages.
+ */
+const MAX_PAGES = Math.floor(2 ** 31 / CELLS_PER_PAGE);
+/** Class number of a page holding one value above {@link MAX_CELL_BYTES}. */
+const OWN_PAGE = -1;
+
+/** Cell sizes of the size classes, smallest first (see the module comment). */
+export const CELL_SIZES: readonly number[] = (() => {
+  const sizes = [MIN_CELL_BYTES];
+  for (;;) {
+    const last = sizes[sizes.length - 1]!;
+    if (last >= MAX_CELL_BYTES) return sizes;
+    sizes.push(Math.min(MAX_CELL_BYTES, Math.max(last + 8, Math.ceil((last * CLASS_GROWTH) / 8) * 8)));
+  }
+})();
+
+/** Class of a value of `n` bytes (n <= MAX_CELL_BYTES), looked up by `ceil(n / 8)`. */
+const CLASS_BY_EIGHTHS: Uint8Array = (() => {
+  const table = new Uint8Array(MAX_CELL_BYTES / 8 + 1);
+  let cls = 0;
+  for (let eighths = 0; eighths < table.length; eighths++) {
+    while (CELL_SIZES[cls]! < eighths * 8) cls += 1;
+    table[eighths] = cls;
+  }
+  return table;
+})();
+
+/**
+ * Bytes a value of `bytes` UTF-8 bytes takes in the slab: its size class's cell, or a page of
+ * its own of exactly its size above {@link MAX_CELL_BYTES}.
+ */
+export function cellBytesFor(bytes: number): number {
+  return bytes > MAX_CELL_BYTES ? bytes : CELL_SIZES[CLASS_BY_EIGHTHS[(bytes + 7) >>> 3]!]!;
+}
+
+/** One size class: its cell size, the page it carves new cells from, and its free cells. */
+interface SizeClass {
+  readonly cellBytes: number;
+  readonly cellsPerPage: number;
+  /** Page new cells are carved from (-1 = none yet), and the next cell index in it. */
+  page: number;
+  next: number;
+  /** Freed handles, a stack. */
+  readonly free: Int32Column;
+  freeCount: number;
+}
+
+/**
+ * Off-heap storage of value texts (see the module comment). Not thread-safe, no I/O.
+ *
+ * Use: `write(text)` returns a handle and sets {@link lastBytes} and {@link lastAscii};
+ * `read(handle, bytes, ascii)` gives the text back; `free(handle)` releases the cell. The caller
+ * keeps the byte length and the ASCII flag (the store keeps them in its per-slot columns).
+ */
+export class ValueSlab {
+  /** UTF-8 length in bytes of the text the last {@link write} stored. */
+  lastBytes = 0;
+  /** Whether that text was ASCII only (its bytes then decode as Latin-1, about twice as fast as UTF-8). */
+  lastAscii = true;
+  private pages: (Buffer | undefined)[] = [];
+  /** Per page: its size class, or {@link OWN_PAGE}. */
+  private pageClass: number[] = [];
+  /** Page numbers given back by values above {@link MAX_CELL_BYTES}, for reuse. */
+  private freePages: number[] = [];
+  private classes: SizeClass[] = ValueSlab.newClasses();
+  private reserved = 0;
+  private used = 0;
+
+  private static newClasses(): SizeClass[] {
+    return CELL_SIZES.map((cellBytes) => ({
+      cellBytes,
+      cellsPerPage: Math.floor(SLAB_PAGE_BYTES / cellBytes),
+      page: -1,
+      next: 0,
+      free: new Int32Column(0, 64),
+      freeCount: 0,
+    }));
+  }
+
+  /** Bytes of the pages held (off the V8 heap): the slab's memory. */
+  get reservedBytes(): number {
+    return this.reserved;
+  }
+
+  /** Bytes of the cells holding values (each value counted at its cell's size). */
+  get usedBytes(): number {
+    return this.used;
+  }
+
+  /**
+   * Stores `text` as UTF-8 and returns its handle; sets {@link lastBytes} and {@link lastAscii}.
+   * @throws CacheError OUT_OF_MEMORY when the slab would need more than 2^31 / CELLS_PER_PAGE pages
+   */
+  write(text: string): number {
+    const bytes = Buffer.byteLength(text, 'utf8');
+    this.lastBytes = bytes;
+    this.lastAscii = bytes === text.length;
+    if (bytes > MAX_CELL_BYTES) return this.writeOwnPage(text, bytes);
+    const cls = CLASS_BY_EIGHTHS[(bytes + 7) >>> 3]!;
+    const handle = this.allocCell(cls);
+    const c = this.classes[cls]!;
+    this.pages[Math.floor(handle / CELLS_PER_PAGE)]!.write(text, (handle % CELLS_PER_PAGE) * c.cellBytes, bytes, this.lastAscii ? 'latin1' : 'utf8');
+    return handle;
+  }
+
+  /**
+   * Stores `text` in the cell of `handle` when it fits that cell's class exactly (the class a new
+   * write of it would take), and returns true; else leaves the cell alone and returns false.
+   * The overwrite of a value by one of about the same size then takes no allocation. Sets
+   * {@link lastBytes} and {@link lastAscii} either way.
+   */
+  rewrite(handle: number, text: string): boolean {
+    const bytes = Buffer.byteLength(text, 'utf8');
+    this.lastBytes = bytes;
+    this.lastAscii = bytes === text.length;
+    if (bytes > MAX_CELL_BYTES) return false;
+    const page = Math.floor(handle / CELLS_PER_PAGE);
+    const cls = this.pageClass[page]!;
+    if (cls !== CLASS_BY_EIGHTHS[(bytes + 7) >>> 3]) return false;
+    this.pages[page]!.write(text, (handle % CELLS_PER_PAGE) * this.classes[cls]!.cellBytes, bytes, this.lastAscii ? 'latin1' : 'utf8');
+    return true;
+  }
+
+  /**
+   * The text stored under `handle`.
+   * @param bytes its length in bytes, as {@link lastBytes} said
+   * @param ascii whether it was ASCII only, as {@link lastAscii} said
+   */
+  read(handle: number, bytes: number, ascii: boolean): string {
+    const page = Math.floor(handle / CELLS_PER_PAGE);
+    const cls = this.pageClass[page]!;
+    const start = cls === OWN_PAGE ? 0 : (handle % CELLS_PER_PAGE) * this.classes[cls]!.cellBytes;
+    return this.pages[page]!.toString(ascii ? 'latin1' : 'utf8', start, start + bytes);
+  }
+
+  /** Releases the cell of `handle` (a handle {@link write} returned and not freed since). */
+  free(handle: number): void {
+    const page = Math.floor(handle / CELLS_PER_PAGE);
+    const cls = this.pageClass[page]!;
+    if (cls === OWN_PAGE) {
+      const size = this.pages[page]!.length;
+      this.reserved -= size;
+      this.used -= size;
+      this.pages[page] = undefined;
+      this.freePages.push(page);
+      return;
+    }
+    const c = this.classes[cls]!;
+    this.used -= c.cellBytes;
+    if (c.freeCount === c.free.length) c.free.grow(2 * c.free.length);
+    c.free.set(c.freeCount++, handle);
+  }
+
+  /** Drops every page: all handles become invalid. */
+  clear(): void {
+    this.pages = [];
+    this.pageClass = [];
+    this.freePages = [];
+    this.classes = ValueSlab.newClasses();
+    this.reserved = 0;
+    this.used = 0;
+  }
+
+  /** A cell of class `cls`: a freed one, else the next of the class's page, else the first of a new page. */
+  private allocCell(cls: number): number {
+    const c = this.classes[cls]!;
+    this.used += c.cellBytes;
+    if (c.freeCount > 0) return c.free.get(--c.freeCount);
+    if (c.page === -1 || c.next === c.cellsPerPage) {
+      c.page = this.newPage(SLAB_PAGE_BYTES, cls);
+      c.next = 0;
+    }
+    return c.page * CELLS_PER_PAGE + c.next++;
+  }
+
+  /** Stores a value above {@link MAX_CELL_BYTES} in a page of its own. */
+  private writeOwnPage(text: string, bytes: number): number {
+    const page = this.newPage(bytes, OWN_PAGE);
+    this.used += bytes;
+    this.pages[page]!.write(text, 0, bytes, 'utf8');
+    return page * CELLS_PER_PAGE;
+  }
+
+  /**
+   * A new page of `bytes` bytes for class `cls`; its number.
+   * @throws CacheError OUT_OF_MEMORY past {@link MAX_PAGES} pages
+   */
+  private newPage(bytes: number, cls: number): number {
+    let page = cls === OWN_PAGE ? this.freePages.pop() : undefined;
+    if (page === undefined) {
+      if (this.pages.length >= MAX_PAGES) throw new CacheError('OUT_OF_MEMORY', `value slab full: ${MAX_PAGES} pages`);
+      page = this.pages.length;
+      this.pages.push(undefined);
+      this.pageClass.push(cls);
+    }
+    this.pages[page] = Buffer.allocUnsafeSlow(bytes);
+    this.pageClass[page] = cls;
+    this.reserved += bytes;
+    return page;
+  }
+}
