@@ -6,6 +6,7 @@
  * full store stays within its budget.
  */
 import type { Version } from '../hlc.js';
+import { cellBytesFor } from './value-slab.js';
 
 /**
  * One stored entry, as `LocalStore` takes it in `apply` and hands it out from `get`/`peek`.
@@ -49,22 +50,27 @@ export function isTombstone(entry: StoredEntry): boolean {
  *
  * (Before the columns, each entry was an object holding a version tuple: 146 bytes more.)
  *
- * On top of that come the key's and value's string headers (16 bytes each, plus padding to
+ * On top of that came the key's and value's string headers (16 bytes each, plus padding to
  * 8 bytes), which the 2-bytes-per-code-unit charge does not cover for short one-byte strings:
- * ~185 + 2 * 23 rounded up gives 240. It does not cover a hash table caught right after it
- * doubled (up to ~60 bytes more per entry at that moment), nor a value that is a slice of a
- * larger string V8 keeps alive (the caller should pass flat strings, as `JSON.stringify` makes).
+ * ~185 + 2 * 23 rounded up gave 240. Since the values moved to the value slab (`value-slab.ts`)
+ * the value is charged its cell instead (its string header gone, 4 bytes of length column
+ * added), and the figure was kept: it errs on the safe side by about 20 bytes. It does not
+ * cover a hash table caught right after it doubled (up to ~60 bytes more per entry at that
+ * moment), nor freed slab cells kept for reuse by their size class (`store.slabBytes` shows the
+ * slab's pages).
  */
 export const ENTRY_OVERHEAD_BYTES = 240;
 
 /**
- * The budgeted size of an entry in bytes: {@link ENTRY_OVERHEAD_BYTES} plus 2 bytes per UTF-16
- * code unit of the key and the value (V8 stores a string with a character above U+00FF at
- * 2 bytes per code unit, its worst case; Latin-1 strings take 1, so this is an upper bound).
+ * The budgeted size of an entry in bytes: {@link ENTRY_OVERHEAD_BYTES}, plus 2 bytes per UTF-16
+ * code unit of the key (V8 stores a string with a character above U+00FF at 2 bytes per code
+ * unit, its worst case; Latin-1 strings take 1, so this is an upper bound), plus the value
+ * slab cell its value takes ({@link cellBytesFor} of its UTF-8 length: the smallest size class
+ * that holds it, at most about 1.25 times its bytes; its own length above 16 KiB).
  *
  * @param key the entry's key
- * @param value the entry's JSON text, or null for a tombstone
+ * @param value the entry's JSON text, or null for a tombstone (no cell)
  */
 export function entryBytes(key: string, value: string | null): number {
-  return ENTRY_OVERHEAD_BYTES + 2 * (key.length + (value === null ? 0 : value.length));
+  return ENTRY_OVERHEAD_BYTES + 2 * key.length + (value === null ? 0 : cellBytesFor(Buffer.byteLength(value, 'utf8')));
 }

@@ -28,8 +28,8 @@
  * calcification"): a cell freed goes back to its class's free list, not to the other classes.
  * So the bytes reserved ({@link ValueSlab.reservedBytes}) follow the peak of each class, not the
  * bytes in use; a store whose values change size for good may hold pages of the old size that
- * only values of that size reuse. The store's byte budget charges entries by their length
- * (`entryBytes`), an upper bound of what their cells take.
+ * only values of that size reuse. The store's byte budget charges each value its cell
+ * (`entryBytes`), so the budget bounds the cells in use, not the freed ones a class keeps.
  *
  * Reference: memcached's slab allocator (`slabs.c`; "Scaling Memcache at Facebook", Nishtala et
  * al., NSDI 2013, section 3.2 on slab classes and their rebalancing).

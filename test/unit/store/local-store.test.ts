@@ -4,7 +4,7 @@ import type { Version } from '../../../src/hlc.js';
 import { ENTRY_OVERHEAD_BYTES, entryBytes, isTombstone, type StoredEntry } from '../../../src/store/entry.js';
 import type { EvictionPolicyName } from '../../../src/store/create-store.js';
 import { LocalStore } from '../../../src/store/local-store.js';
-import { SLAB_PAGE_BYTES } from '../../../src/store/value-slab.js';
+import { cellBytesFor, MIN_CELL_BYTES, SLAB_PAGE_BYTES } from '../../../src/store/value-slab.js';
 import { mulberry32 as rng } from '../../support/seeded-random.js';
 import { expectConsistent } from '../../support/local-store-invariants.js';
 
@@ -38,11 +38,14 @@ function makeStore(options: { maxBytes?: number; policy?: EvictionPolicyName } =
 
 
 describe('entryBytes', () => {
-  it('charges the overhead plus 2 bytes per UTF-16 code unit of key and value', () => {
-    expect(entryBytes('ab', '"xyz"')).toBe(ENTRY_OVERHEAD_BYTES + 2 * 7);
+  it("charges the overhead, 2 bytes per UTF-16 code unit of the key and the value's slab cell", () => {
+    expect(entryBytes('ab', '"xyz"')).toBe(ENTRY_OVERHEAD_BYTES + 4 + MIN_CELL_BYTES);
     expect(entryBytes('ab', null)).toBe(ENTRY_OVERHEAD_BYTES + 4);
-    // An astral character is two code units.
-    expect(entryBytes('😀', '""')).toBe(ENTRY_OVERHEAD_BYTES + 2 * 4);
+    // An astral character is two code units; a value is charged by its UTF-8 bytes.
+    expect(entryBytes('😀', '""')).toBe(ENTRY_OVERHEAD_BYTES + 4 + MIN_CELL_BYTES);
+    const cjk = JSON.stringify('日'.repeat(100));
+    expect(entryBytes('k', cjk)).toBe(ENTRY_OVERHEAD_BYTES + 2 + cellBytesFor(302));
+    expect(entryBytes('k', JSON.stringify('x'.repeat(30_000)))).toBe(ENTRY_OVERHEAD_BYTES + 2 + 30_002);
   });
 
   it('recognises tombstones', () => {
