@@ -12,7 +12,8 @@ import { waitFor } from '../support/wait-for.js';
 
 const KEYS = 1000;
 const keyOf = (i: number): string => `key:${i}`;
-const valueOf = (i: number): unknown => ({ n: i, s: `value-${i}`, tags: ['a', i % 7] });
+// Values of many sizes, with 2-, 3- and 4-byte UTF-8 characters, every 100th above the value slab's largest cell (16 KiB).
+const valueOf = (i: number): unknown => ({ n: i, s: `value-${i}-é€😀`, pad: (i % 100 === 0 ? 'L' : 'x').repeat(i % 100 === 0 ? 20_000 : i % 300), tags: ['a', i % 7] });
 
 interface RingReply {
   ring: { peers: Array<{ id: string; state: string; ownership: number }>; checksum: string };
