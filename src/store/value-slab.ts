@@ -1,6 +1,6 @@
 /**
  * The bytes of the stored values, kept outside the V8 heap in a slab allocator (the memcached
- * design: size classes of fixed-size cells carved out of fixed-size pages, a free list per class).
+ * design: size classes of fixed-size cells carved out of fixed-size pages, a free list per page).
  *
  * Why: a value kept as a JavaScript string is a heap object that every write makes and every
  * overwrite or eviction leaves behind. Under a stream of writes those strings survive two
@@ -18,24 +18,28 @@
  *   times the one before (rounded up to 8 bytes; memcached's default factor), up to
  *   {@link MAX_CELL_BYTES}. A value takes a cell of the smallest class that holds its bytes, so at
  *   most about a fifth of a cell is slack.
- * - Pages of {@link SLAB_PAGE_BYTES} bytes; a class takes a new page when its free list is empty
- *   and its last page is full. A value above {@link MAX_CELL_BYTES} takes a page of its own, of
+ * - Pages of {@link SLAB_PAGE_BYTES} bytes; a class takes a new page when none of its pages has a
+ *   free cell. A value above {@link MAX_CELL_BYTES} takes a page of its own, of
  *   exactly its size, given back as soon as the value is freed.
  * - A value is named by a handle, a non-negative integer small enough to be a V8 small integer
  *   (no heap object): its page number times {@link CELLS_PER_PAGE} plus its cell's index.
  *
- * Pages of the size classes are kept once taken, as memcached keeps them (its "slab
- * calcification"): a cell freed goes back to its class's free list, not to the other classes.
- * So the bytes reserved ({@link ValueSlab.reservedBytes}) follow the peak of each class, not the
- * bytes in use; a store whose values change size for good may hold pages of the old size that
- * only values of that size reuse. The store's byte budget charges each value its cell
- * (`entryBytes`), so the budget bounds the cells in use, not the freed ones a class keeps.
+ * Memcached keeps a class's pages once taken ("slab calcification": a store whose values change
+ * size for good keeps pages of the old size that only values of that size reuse, until its
+ * rebalancer moves them). Here each page keeps its own free list (threaded through its free
+ * cells) and a count of its live cells, and a page whose last value goes is given back, to the
+ * system and for any class to reuse, except one empty page per class (kept against churn at a
+ * page boundary). So a class whose values are all gone holds at most one page; what remains
+ * above the bytes in use is the free cells of pages that still hold values (reused first:
+ * new cells come from the page that last gained room). Values are not moved between pages
+ * (no compaction), so a class left sparse after heavy churn keeps its partly used pages.
+ * The store's byte budget charges each value its cell (`entryBytes`), so the budget bounds the
+ * cells in use; {@link ValueSlab.reservedBytes} is the memory the pages take.
  *
  * Reference: memcached's slab allocator (`slabs.c`; "Scaling Memcache at Facebook", Nishtala et
  * al., NSDI 2013, section 3.2 on slab classes and their rebalancing).
  */
 import { CacheError } from '../errors.js';
-import { Int32Column } from './slot-columns.js';
 
 /** Bytes of a page of the size classes (64 KiB). */
 export const SLAB_PAGE_BYTES = 64 * 1024;
@@ -54,6 +58,8 @@ export const CELLS_PER_PAGE = SLAB_PAGE_BYTES / MIN_CELL_BYTES;
 const MAX_PAGES = Math.floor(2 ** 31 / CELLS_PER_PAGE);
 /** Class number of a page holding one value above {@link MAX_CELL_BYTES}. */
 const OWN_PAGE = -1;
+/** "No cell" in a page's free list (cells per page are at most 4,096, so two bytes hold any index). */
+const NO_CELL = 0xffff;
 
 /** Cell sizes of the size classes, smallest first (see the module comment). */
 export const CELL_SIZES: readonly number[] = (() => {
@@ -98,16 +104,14 @@ interface CodingBuffer extends Buffer {
   utf8Write(text: string, offset: number, length: number): number;
 }
 
-/** One size class: its cell size, the page it carves new cells from, and its free cells. */
+/** One size class: its cell size and its pages that have a free cell. */
 interface SizeClass {
   readonly cellBytes: number;
   readonly cellsPerPage: number;
-  /** Page new cells are carved from (-1 = none yet), and the next cell index in it. */
-  page: number;
-  next: number;
-  /** Freed handles, a stack. */
-  readonly free: Int32Column;
-  freeCount: number;
+  /** Pages of the class with at least one free cell; new cells come from the last one. */
+  readonly roomy: number[];
+  /** The one page of the class kept although all its cells are free (-1 = none): see {@link ValueSlab.free}. */
+  emptyPage: number;
 }
 
 /**
@@ -127,21 +131,22 @@ export class ValueSlab {
   private pageClass: number[] = [];
   /** Per page: the cell size of its class (0 for an own page, whose one cell starts at 0). */
   private pageCellBytes: number[] = [];
-  /** Page numbers given back by values above {@link MAX_CELL_BYTES}, for reuse. */
+  /** Per page of a size class: cells holding a value. */
+  private pageLive: number[] = [];
+  /** Per page of a size class: cells never used yet (from the end of the page). */
+  private pageFresh: number[] = [];
+  /** Per page of a size class: the first freed cell (-1 = none); each freed cell holds the next one's index in its first two bytes. */
+  private pageFreeHead: number[] = [];
+  /** Per page of a size class: its index in its class's `roomy` list, or -1 when full. */
+  private pageRoomyAt: number[] = [];
+  /** Page numbers given back, for reuse by any class. */
   private freePages: number[] = [];
   private classes: SizeClass[] = ValueSlab.newClasses();
   private reserved = 0;
   private used = 0;
 
   private static newClasses(): SizeClass[] {
-    return CELL_SIZES.map((cellBytes) => ({
-      cellBytes,
-      cellsPerPage: Math.floor(SLAB_PAGE_BYTES / cellBytes),
-      page: -1,
-      next: 0,
-      free: new Int32Column(0, 64),
-      freeCount: 0,
-    }));
+    return CELL_SIZES.map((cellBytes) => ({ cellBytes, cellsPerPage: Math.floor(SLAB_PAGE_BYTES / cellBytes), roomy: [], emptyPage: -1 }));
   }
 
   /** Bytes of the pages held (off the V8 heap): the slab's memory. */
@@ -200,22 +205,52 @@ export class ValueSlab {
     return ascii ? buffer.latin1Slice(start, start + bytes) : buffer.utf8Slice(start, start + bytes);
   }
 
-  /** Releases the cell of `handle` (a handle {@link write} returned and not freed since). */
+  /**
+   * Releases the cell of `handle` (a handle {@link write} returned and not freed since). A page
+   * whose last value goes is given back (its memory to the system, its number to any class),
+   * except one empty page per class, kept so that a class writing and freeing around a page
+   * boundary does not allocate a page each time. So a class whose values are all gone holds at
+   * most one page: pages follow what each class holds, not its peak. A page that keeps some live
+   * cells keeps its memory (its free cells are reused first by its class).
+   */
   free(handle: number): void {
     const page = Math.floor(handle / CELLS_PER_PAGE);
     const cls = this.pageClass[page]!;
     if (cls === OWN_PAGE) {
-      const size = this.pages[page]!.length;
-      this.reserved -= size;
-      this.used -= size;
-      this.pages[page] = undefined;
-      this.freePages.push(page);
+      this.used -= this.pages[page]!.length;
+      this.releasePage(page);
       return;
     }
     const c = this.classes[cls]!;
     this.used -= c.cellBytes;
-    if (c.freeCount === c.free.length) c.free.grow(2 * c.free.length);
-    c.free.set(c.freeCount++, handle);
+    const cell = handle % CELLS_PER_PAGE;
+    const buffer = this.pages[page]!;
+    const head = this.pageFreeHead[page]!;
+    const offset = cell * c.cellBytes;
+    // The freed cell links to the previous head (0xffff = none): cells hold 16 bytes or more.
+    buffer[offset] = head & 0xff;
+    buffer[offset + 1] = (head >>> 8) & 0xff;
+    this.pageFreeHead[page] = cell;
+    if (this.pageRoomyAt[page] === -1) {
+      this.pageRoomyAt[page] = c.roomy.length;
+      c.roomy.push(page);
+    }
+    const live = this.pageLive[page]! - 1;
+    this.pageLive[page] = live;
+    if (live > 0) return;
+    if (c.emptyPage === -1) {
+      c.emptyPage = page;
+      return;
+    }
+    // Give the page back: out of the class's roomy list (swap with the last), then its memory.
+    const at = this.pageRoomyAt[page]!;
+    const last = c.roomy.pop()!;
+    if (last !== page) {
+      c.roomy[at] = last;
+      this.pageRoomyAt[last] = at;
+    }
+    this.pageRoomyAt[page] = -1;
+    this.releasePage(page);
   }
 
   /** Drops every page: all handles become invalid. */
@@ -223,6 +258,10 @@ export class ValueSlab {
     this.pages = [];
     this.pageClass = [];
     this.pageCellBytes = [];
+    this.pageLive = [];
+    this.pageFresh = [];
+    this.pageFreeHead = [];
+    this.pageRoomyAt = [];
     this.freePages = [];
     this.classes = ValueSlab.newClasses();
     this.reserved = 0;
@@ -236,16 +275,48 @@ export class ValueSlab {
     else buffer.utf8Write(text, offset, bytes);
   }
 
-  /** A cell of class `cls`: a freed one, else the next of the class's page, else the first of a new page. */
+  /**
+   * A cell of class `cls`, from the class's page that last gained room (a freed cell of it, else
+   * one never used), else from a new page.
+   */
   private allocCell(cls: number): number {
     const c = this.classes[cls]!;
     this.used += c.cellBytes;
-    if (c.freeCount > 0) return c.free.get(--c.freeCount);
-    if (c.page === -1 || c.next === c.cellsPerPage) {
-      c.page = this.newPage(SLAB_PAGE_BYTES, cls);
-      c.next = 0;
+    let page: number;
+    if (c.roomy.length > 0) {
+      page = c.roomy[c.roomy.length - 1]!;
+    } else {
+      page = this.newPage(SLAB_PAGE_BYTES, cls);
+      this.pageFresh[page] = c.cellsPerPage;
+      this.pageFreeHead[page] = NO_CELL;
+      this.pageLive[page] = 0;
+      this.pageRoomyAt[page] = c.roomy.length;
+      c.roomy.push(page);
     }
-    return c.page * CELLS_PER_PAGE + c.next++;
+    if (page === c.emptyPage) c.emptyPage = -1;
+    let cell = this.pageFreeHead[page]!;
+    if (cell !== NO_CELL) {
+      const buffer = this.pages[page]!;
+      const offset = cell * c.cellBytes;
+      this.pageFreeHead[page] = buffer[offset]! | (buffer[offset + 1]! << 8);
+    } else {
+      cell = c.cellsPerPage - this.pageFresh[page]!;
+      this.pageFresh[page] = this.pageFresh[page]! - 1;
+    }
+    this.pageLive[page] = this.pageLive[page]! + 1;
+    if (this.pageFreeHead[page] === NO_CELL && this.pageFresh[page] === 0) {
+      // Full: off the roomy list (it is the last one).
+      c.roomy.pop();
+      this.pageRoomyAt[page] = -1;
+    }
+    return page * CELLS_PER_PAGE + cell;
+  }
+
+  /** Gives a page's memory back and its number to {@link freePages}. */
+  private releasePage(page: number): void {
+    this.reserved -= this.pages[page]!.length;
+    this.pages[page] = undefined;
+    this.freePages.push(page);
   }
 
   /** Stores a value above {@link MAX_CELL_BYTES} in a page of its own. */
@@ -261,13 +332,17 @@ export class ValueSlab {
    * @throws CacheError OUT_OF_MEMORY past {@link MAX_PAGES} pages
    */
   private newPage(bytes: number, cls: number): number {
-    let page = cls === OWN_PAGE ? this.freePages.pop() : undefined;
+    let page = this.freePages.pop();
     if (page === undefined) {
       if (this.pages.length >= MAX_PAGES) throw new CacheError('OUT_OF_MEMORY', `value slab full: ${MAX_PAGES} pages`);
       page = this.pages.length;
       this.pages.push(undefined);
       this.pageClass.push(cls);
       this.pageCellBytes.push(0);
+      this.pageLive.push(0);
+      this.pageFresh.push(0);
+      this.pageFreeHead.push(NO_CELL);
+      this.pageRoomyAt.push(-1);
     }
     this.pages[page] = Buffer.allocUnsafeSlow(bytes);
     this.pageClass[page] = cls;

@@ -666,4 +666,17 @@ describe('LocalStore value slab', () => {
     store.clear();
     expect(store.stats().slabBytes).toBe(0);
   });
+
+  it('gives back the slab pages of a value size the store no longer holds', () => {
+    const { store } = makeStore();
+    const keys = Array.from({ length: 3000 }, (_, i) => `key-${i}`);
+    keys.forEach((key, i) => store.apply(key, value(JSON.stringify('s'.repeat(100)), ver(T0 + i))));
+    const smallPages = store.stats().slabBytes;
+    expect(smallPages).toBeGreaterThan(3000 * 120 - SLAB_PAGE_BYTES);
+    // Every value rewritten 10 times larger: the small class keeps at most one page.
+    keys.forEach((key, i) => store.apply(key, value(JSON.stringify('L'.repeat(1000)), ver(T0 + 10_000 + i))));
+    const largeCells = 3000 * cellBytesFor(1002);
+    expect(store.stats().slabBytes).toBeLessThanOrEqual(largeCells + 2 * SLAB_PAGE_BYTES);
+    expectConsistent(store);
+  });
 });

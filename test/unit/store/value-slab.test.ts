@@ -68,6 +68,27 @@ describe('ValueSlab', () => {
     expect(Math.floor(next / CELLS_PER_PAGE)).toBe(Math.floor(handle / CELLS_PER_PAGE));
   });
 
+  it('gives back the pages of a class whose values are gone, all but one, for any class to reuse', () => {
+    const slab = new ValueSlab();
+    const small = JSON.stringify('s'.repeat(100));
+    const perPage = Math.floor(SLAB_PAGE_BYTES / cellBytesFor(small.length));
+    const handles = Array.from({ length: 5 * perPage }, () => slab.write(small));
+    expect(slab.reservedBytes).toBe(5 * SLAB_PAGE_BYTES);
+    // Freeing every other value empties no page.
+    for (let i = 0; i < handles.length; i += 2) slab.free(handles[i]!);
+    expect(slab.reservedBytes).toBe(5 * SLAB_PAGE_BYTES);
+    for (let i = 1; i < handles.length; i += 2) slab.free(handles[i]!);
+    expect(slab.reservedBytes).toBe(SLAB_PAGE_BYTES);
+    expect(slab.usedBytes).toBe(0);
+    // Another class takes the pages given back: no page number grows past the five.
+    const large = JSON.stringify('L'.repeat(1000));
+    const perLargePage = Math.floor(SLAB_PAGE_BYTES / cellBytesFor(large.length));
+    const others = Array.from({ length: 4 * perLargePage }, () => slab.write(large));
+    expect(slab.reservedBytes).toBe(5 * SLAB_PAGE_BYTES);
+    expect(Math.max(...others.map((h) => Math.floor(h / CELLS_PER_PAGE)))).toBeLessThan(5);
+    for (const handle of others) expect(slab.read(handle, large.length, true)).toBe(large);
+  });
+
   it('rewrites in place only a text of the same size class', () => {
     const slab = new ValueSlab();
     const handle = slab.write('"abcdefghij"');
@@ -110,6 +131,11 @@ describe('ValueSlab', () => {
     }
     expect(slab.usedBytes).toBe(used);
     expect(slab.reservedBytes).toBeGreaterThanOrEqual(used);
+    // Once every value is gone, each class keeps at most its one empty page.
+    for (const handle of live.keys()) slab.free(handle);
+    expect(slab.usedBytes).toBe(0);
+    expect(slab.reservedBytes).toBeLessThanOrEqual(CELL_SIZES.length * SLAB_PAGE_BYTES);
+    expect(slab.reservedBytes % SLAB_PAGE_BYTES).toBe(0);
   });
 
   it('drops every page on clear', () => {
