@@ -43,10 +43,18 @@ import { EventLoopStallMonitor } from './event-loop-stalls.js';
 import { RequestDeadlines } from './request-deadlines.js';
 import type { ClientSessionHost, ClientTraffic } from './server/client-session.js';
 import { ClientSession } from './server/client-session.js';
+import { HandshakeQueue } from './server/handshake-queue.js';
 import { TurnBudget } from './turn-budget.js';
 import { LocalStore } from './store/local-store.js';
 import { backoffDelayMs, LinkManager, PEER_PATH } from './transport/link-manager.js';
 import type { PeerLink } from './transport/peer-link.js';
+
+/** A client's upgrade request waiting for its handshake (see {@link HandshakeQueue}). */
+interface PendingHandshake {
+  req: http.IncomingMessage;
+  socket: import('node:stream').Duplex;
+  head: Buffer;
+}
 
 /** Options of {@link Peer.start} besides the config. */
 export interface PeerStartOptions {
@@ -108,6 +116,8 @@ export class Peer extends EventEmitter<PeerEvents> {
   private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
   /** Work budget of one event-loop turn, shared by the client sessions and the peer links (set in wire()). */
   private turnBudget!: TurnBudget;
+  /** Client handshakes waiting for a turn with budget left (see `handshake-queue.ts`). */
+  private handshakes: HandshakeQueue<PendingHandshake> | undefined;
   /** Stalls of the event loop and where their time went (own work, waiting for a CPU, blocked). */
   private readonly stalls = new EventLoopStallMonitor();
 
@@ -193,7 +203,7 @@ export class Peer extends EventEmitter<PeerEvents> {
       ring: { epoch: this.epoch, checksum: this.ringState.checksum, size: this.ringState.size },
       links: this.links.connectedIds().length,
       clients: this.clients.size,
-      clientTraffic: { ...this.clientTraffic },
+      clientTraffic: { ...this.clientTraffic, deferredHandshakes: this.handshakes?.deferred ?? 0 },
       process: processFigures(this.loopDelay, this.stalls),
     };
   }
@@ -278,6 +288,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.links?.stop();
     for (const client of this.clients) client.terminate();
     this.clients.clear();
+    for (const handshake of this.handshakes?.clear() ?? []) handshake.socket.destroy();
     this.clientWss.close();
     this.peerWss.close();
     await new Promise<void>((resolve) => {
@@ -304,6 +315,11 @@ export class Peer extends EventEmitter<PeerEvents> {
     const self: MemberRecord = { id: this.id, url: this.url, state: 'alive', incarnation: 0, generation: this.startedAt };
     this.members = new MemberList(self, { retentionMs: this.config.deadMemberRetentionMs });
     this.turnBudget = new TurnBudget(this.config.turnBudgetMs);
+    this.handshakes = new HandshakeQueue<PendingHandshake>(
+      this.turnBudget,
+      (handshake) => this.acceptClient(handshake),
+      (handshake) => handshake.socket.destroyed || !handshake.socket.writable,
+    );
     this.links = new LinkManager(
       {
         self: () => this.members.self,
@@ -557,14 +573,24 @@ export class Peer extends EventEmitter<PeerEvents> {
     if (path === PEER_PATH) {
       this.peerWss.handleUpgrade(req, socket, head, (ws) => this.links.accept(ws));
     } else if (path === '/' || path === '') {
-      this.clientWss.handleUpgrade(req, socket, head, (ws) => {
-        this.clients.add(ws);
-        ws.on('close', () => this.clients.delete(ws));
-        new ClientSession(ws, this.sessionHost, socket);
-      });
+      if (this.handshakes !== undefined) this.handshakes.offer({ req, socket, head });
+      else this.acceptClient({ req, socket, head });
     } else {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
     }
+  }
+
+  /** Completes a client's WebSocket handshake and starts its session (unless the peer stopped meanwhile). */
+  private acceptClient({ req, socket, head }: PendingHandshake): void {
+    if (this.stopped || !this.serving) {
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    this.clientWss.handleUpgrade(req, socket, head, (ws) => {
+      this.clients.add(ws);
+      ws.on('close', () => this.clients.delete(ws));
+      new ClientSession(ws, this.sessionHost, socket);
+    });
   }
 
   private onHttpRequest(req: http.IncomingMessage, res: http.ServerResponse): void {

@@ -1,8 +1,9 @@
 /**
  * The per-turn budget of client work (`turnBudgetMs`) on an in-process peer over real sockets: a
  * flood of large batch frames runs over many turns (the peer reports deferrals), every batch is
- * still answered whole and in order, and another client's ping is answered while the flood is
- * still running instead of after it.
+ * still answered whole and in order, another client's ping is answered while the flood is
+ * still running instead of after it, and clients connecting during the flood are admitted a
+ * budget's worth of handshakes per turn.
  */
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -87,5 +88,35 @@ describe('turn budget', () => {
     // The ping waited a turn or two, not for a third of the flood (before the fix: 17 batches
     // answered between its sending and its reply, in every run).
     expect(events.indexOf('ping') - sentAt).toBeLessThan(5);
+  });
+
+  it('admits clients connecting at once during a flood a budget at a time, and serves every one', async () => {
+    const flood = await open(peer.advertisedUrl);
+    sockets.push(flood);
+    const stats = (): { deferrals: number; deferredHandshakes: number } => peer.stats().clientTraffic as { deferrals: number; deferredHandshakes: number };
+    const before = stats();
+    let batches = 0;
+    flood.on('message', () => batches++);
+    const FLOOD = 60;
+    for (let b = 0; b < FLOOD; b++) {
+      flood.send(JSON.stringify(Array.from({ length: PER_BATCH }, (_, i) => ({ id: i, op: 'set', key: `hs-${b}-${i}`, value: i }))));
+    }
+    await waitFor(() => stats().deferrals > before.deferrals, 10_000, 'the flood to be deferred', 1);
+    // 30 clients connect while every turn's budget goes to the flood.
+    const CLIENTS = 30;
+    const clients = await Promise.all(Array.from({ length: CLIENTS }, () => open(peer.advertisedUrl)));
+    sockets.push(...clients);
+    const pongs = await Promise.all(
+      clients.map(
+        (client, i) =>
+          new Promise<unknown>((resolve) => {
+            client.once('message', (data) => resolve(JSON.parse(data.toString())));
+            client.send(JSON.stringify({ id: i, op: 'ping' }));
+          }),
+      ),
+    );
+    expect(pongs).toEqual(Array.from({ length: CLIENTS }, (_, i) => expect.objectContaining({ id: i, ok: true })));
+    await waitFor(() => batches === FLOOD, 30_000, 'every batch reply');
+    expect(stats().deferredHandshakes).toBeGreaterThan(before.deferredHandshakes);
   });
 });
