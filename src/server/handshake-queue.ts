@@ -7,7 +7,7 @@
  * the socket, the `WebSocket` and its {@link ClientSession}) costs about 0.2 ms. A profile of one
  * peer while a load generator opened 50 connections found 35-45 ms of the event loop's time in
  * those connections, about 9 ms of it in completing their handshakes, most of it in one or two
- * turns: the peer's longest stalls of the run (15-17 ms on the CPU). Accepting the TCP connections
+ * turns, beside the run's longest stalls (15-17 ms on the CPU). Accepting the TCP connections
  * and parsing their HTTP requests happen as the bytes arrive and stay where they are; the
  * handshakes themselves run while the turn's budget ({@link TurnBudget}) lasts, the rest on
  * `setImmediate`, one turn after another, in arrival order. A client waits for its `101` a turn
