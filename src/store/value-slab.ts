@@ -135,7 +135,7 @@ export class ValueSlab {
   private pageLive: number[] = [];
   /** Per page of a size class: cells never used yet (from the end of the page). */
   private pageFresh: number[] = [];
-  /** Per page of a size class: the first freed cell (-1 = none); each freed cell holds the next one's index in its first two bytes. */
+  /** Per page of a size class: the first freed cell ({@link NO_CELL} = none); each freed cell holds the next one's index in its first two bytes. */
   private pageFreeHead: number[] = [];
   /** Per page of a size class: its index in its class's `roomy` list, or -1 when full. */
   private pageRoomyAt: number[] = [];
@@ -161,6 +161,8 @@ export class ValueSlab {
 
   /**
    * Stores `text` as UTF-8 and returns its handle; sets {@link lastBytes} and {@link lastAscii}.
+   * A lone surrogate would come back as U+FFFD, as in any UTF-8 encoding; value texts never hold
+   * one (`JSON.stringify` escapes them, and `ws` rejects text frames that are not valid UTF-8).
    * @throws CacheError OUT_OF_MEMORY when the slab would need more than 2^31 / CELLS_PER_PAGE pages
    */
   write(text: string): number {
