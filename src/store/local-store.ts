@@ -324,7 +324,7 @@ export class LocalStore {
    * - With the `none` policy a write that does not fit is refused with OUT_OF_MEMORY; expired
    *   entries due by then may be reclaimed first (for up to ~1 ms) to make room.
    *
-   * The store copies the entry's fields (the value string and the version's parts), not the object.
+   * The store copies the entry's fields (the value's bytes into its slab, the version's parts into its columns), not the object.
    *
    * @returns whether `key` holds the entry afterwards
    * @throws CacheError TOO_LARGE when `entryBytes(key, entry.value)` alone exceeds `maxBytes`
