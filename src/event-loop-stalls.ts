@@ -16,8 +16,15 @@
  * exact to about one tick (1-4 ms): enough to tell a 20 ms stall of our own from a wait for a CPU.
  * GC pauses run on the main thread and count as its own work. Elsewhere only the delays are
  * reported.
+ *
+ * GC pauses are also told apart from the rest of that work: a `PerformanceObserver` on `gc`
+ * entries (Node's `perf_hooks`; one entry per pause, with its start and duration on the clock of
+ * `performance.now()`) adds each pause to the stalls whose interval it started in, and counts the
+ * pauses. The entries arrive asynchronously (after the pause, within a turn or so), so a stall's
+ * `gcMs` can grow a little after the stall was first reported.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
+import { PerformanceObserver, constants as perfConstants, type PerformanceEntry } from 'node:perf_hooks';
 
 /** Period of the sampling timer (ms); a tick later than {@link STALL_THRESHOLD_MS} is a stall. */
 export const STALL_SAMPLE_INTERVAL_MS = 10;
@@ -40,6 +47,8 @@ export interface StallBreakdown {
   waitingForCpuMs: number | null;
   /** The rest: the main thread slept although the timer was due (sync I/O, waiting for GC helper threads), ms; null off Linux. */
   blockedMs: number | null;
+  /** GC pauses that started during the stall's sampling interval, ms (part of the on-CPU or blocked time). */
+  gcMs: number;
 }
 
 /** What {@link EventLoopStallMonitor.figures} reports (every duration in ms, rounded to 0.01). */
@@ -56,6 +65,15 @@ export interface StallFigures {
   worst: StallBreakdown[];
   /** The largest on-CPU part of any stall: the longest the process's own work held the loop, ms; null off Linux. */
   maxOnCpuMs: number | null;
+  /** GC pauses since the monitor started: how many, how many of them were major (mark-compact), their total and the longest, ms. */
+  gc: { pauses: number; majorPauses: number; totalMs: number; longestMs: number };
+}
+
+/** A recorded stall and the interval it covers (performance.now() ms), to which GC pauses are attributed. */
+interface TimedStall {
+  stall: StallBreakdown;
+  fromMs: number;
+  toMs: number;
 }
 
 /** Run time and run-queue wait of one thread so far, ns; see {@link readSchedstat}. */
@@ -78,9 +96,11 @@ export class EventLoopStallMonitor {
   private count = 0;
   private over10ms = 0;
   private over10msOnCpu = 0;
-  /** The longest stalls, longest first (at most {@link WORST_STALLS_KEPT}). */
-  private readonly worst: StallBreakdown[] = [];
+  /** The longest stalls, longest first (at most {@link WORST_STALLS_KEPT}), with their intervals. */
+  private readonly worst: TimedStall[] = [];
   private maxOnCpuMs = 0;
+  private gcObserver: PerformanceObserver | null = null;
+  private readonly gc = { pauses: 0, majorPauses: 0, totalMs: 0, longestMs: 0 };
 
   /** Starts sampling. */
   start(): void {
@@ -92,6 +112,8 @@ export class EventLoopStallMonitor {
     }
     this.lastSched = this.readSchedstat();
     this.last = this.startedAt = performance.now();
+    this.gcObserver = new PerformanceObserver((list) => this.onGcEntries(list.getEntries()));
+    this.gcObserver.observe({ entryTypes: ['gc'] });
     this.schedule();
   }
 
@@ -101,6 +123,8 @@ export class EventLoopStallMonitor {
     this.timer = null;
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
+    this.gcObserver?.disconnect();
+    this.gcObserver = null;
   }
 
   /** The stalls seen so far (see {@link StallFigures}). */
@@ -110,10 +134,25 @@ export class EventLoopStallMonitor {
       count: this.count,
       over10ms: this.over10ms,
       over10msOnCpu: this.over10msOnCpu,
-      longest: this.worst.length > 0 ? rounded(this.worst[0]!) : null,
-      worst: this.worst.map(rounded),
+      longest: this.worst.length > 0 ? rounded(this.worst[0]!.stall) : null,
+      worst: this.worst.map((timed) => rounded(timed.stall)),
       maxOnCpuMs: onLinux ? round(this.maxOnCpuMs) : null,
+      gc: { pauses: this.gc.pauses, majorPauses: this.gc.majorPauses, totalMs: round(this.gc.totalMs), longestMs: round(this.gc.longestMs) },
     };
+  }
+
+  /** Counts GC pauses and adds each to the kept stalls whose interval it started in. */
+  private onGcEntries(entries: PerformanceEntry[]): void {
+    for (const entry of entries) {
+      const ms = entry.duration;
+      this.gc.pauses++;
+      this.gc.totalMs += ms;
+      if (ms > this.gc.longestMs) this.gc.longestMs = ms;
+      if (((entry as { detail?: { kind?: number } }).detail)?.kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) this.gc.majorPauses++;
+      for (const timed of this.worst) {
+        if (entry.startTime >= timed.fromMs && entry.startTime < timed.toMs) timed.stall.gcMs += ms;
+      }
+    }
   }
 
   private schedule(): void {
@@ -125,31 +164,32 @@ export class EventLoopStallMonitor {
     const now = performance.now();
     const sched = this.readSchedstat();
     const delayMs = now - this.last - STALL_SAMPLE_INTERVAL_MS;
-    if (delayMs >= STALL_THRESHOLD_MS) this.record(now - this.startedAt, delayMs, sched);
+    if (delayMs >= STALL_THRESHOLD_MS) this.record(now - this.startedAt, delayMs, sched, this.last, now);
     this.last = now;
     this.lastSched = sched;
     this.schedule();
   };
 
-  private record(atMs: number, delayMs: number, sched: SchedTimes | null): void {
+  /** Records a stall that ended at `toMs` (performance.now()) after a sampling interval that began at `fromMs`. */
+  private record(atMs: number, delayMs: number, sched: SchedTimes | null, fromMs: number, toMs: number): void {
     const before = this.lastSched;
-    let stall: StallBreakdown = { atMs, delayMs, onCpuMs: null, waitingForCpuMs: null, blockedMs: null };
+    let stall: StallBreakdown = { atMs, delayMs, onCpuMs: null, waitingForCpuMs: null, blockedMs: null, gcMs: 0 };
     if (sched && before) {
       // Over the whole interval (period + delay) the thread ran, waited for a CPU, or slept; the
       // part of it that is the stall is charged to running first, then to waiting.
       const onCpuMs = Math.min(delayMs, (sched.runNs - before.runNs) / 1e6);
       const waitingForCpuMs = Math.min(delayMs - onCpuMs, (sched.waitNs - before.waitNs) / 1e6);
-      stall = { atMs, delayMs, onCpuMs, waitingForCpuMs, blockedMs: delayMs - onCpuMs - waitingForCpuMs };
+      stall = { atMs, delayMs, onCpuMs, waitingForCpuMs, blockedMs: delayMs - onCpuMs - waitingForCpuMs, gcMs: 0 };
       if (onCpuMs > this.maxOnCpuMs) this.maxOnCpuMs = onCpuMs;
       if (delayMs > 10 && onCpuMs > 10) this.over10msOnCpu++;
     }
     this.count++;
     if (delayMs > 10) this.over10ms++;
     const worst = this.worst;
-    if (worst.length < WORST_STALLS_KEPT || delayMs > worst[worst.length - 1]!.delayMs) {
+    if (worst.length < WORST_STALLS_KEPT || delayMs > worst[worst.length - 1]!.stall.delayMs) {
       let i = worst.length;
-      while (i > 0 && worst[i - 1]!.delayMs < delayMs) i--;
-      worst.splice(i, 0, stall);
+      while (i > 0 && worst[i - 1]!.stall.delayMs < delayMs) i--;
+      worst.splice(i, 0, { stall, fromMs, toMs });
       if (worst.length > WORST_STALLS_KEPT) worst.pop();
     }
   }
@@ -176,6 +216,7 @@ function rounded(stall: StallBreakdown): StallBreakdown {
     onCpuMs: roundOrNull(stall.onCpuMs),
     waitingForCpuMs: roundOrNull(stall.waitingForCpuMs),
     blockedMs: roundOrNull(stall.blockedMs),
+    gcMs: round(stall.gcMs),
   };
 }
 

@@ -1,6 +1,7 @@
 /**
  * The stall monitor on this process's real event loop: a synchronous busy loop of 60 ms must show
- * as one stall whose parts add up to its delay, and (on Linux) mostly as time on the CPU.
+ * as one stall whose parts add up to its delay, and (on Linux) mostly as time on the CPU; one that
+ * allocates must show the real GC pauses inside it.
  */
 import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -56,5 +57,26 @@ describe('EventLoopStallMonitor', () => {
     } else {
       expect(longest!.onCpuMs).toBeNull();
     }
+  });
+
+  it('counts GC pauses and attributes those in a stall to it', async () => {
+    monitor = new EventLoopStallMonitor();
+    monitor.start();
+    await new Promise((resolve) => setTimeout(resolve, STALL_SAMPLE_INTERVAL_MS * 2));
+    // Hold the loop for 60 ms while allocating short-lived arrays: young-generation GCs run inside.
+    let garbage: number[][] = [];
+    const until = performance.now() + 60;
+    while (performance.now() < until) {
+      garbage.push(new Array<number>(1000).fill(garbage.length));
+      if (garbage.length > 2000) garbage = [];
+    }
+    await waitFor(() => (monitor!.figures().longest?.gcMs ?? 0) > 0, 2000, 'the GC pauses of the stall to be attributed');
+    const { longest, gc } = monitor.figures();
+    expect(gc.pauses).toBeGreaterThan(0);
+    expect(gc.totalMs).toBeGreaterThanOrEqual(longest!.gcMs);
+    expect(gc.longestMs).toBeGreaterThan(0);
+    expect(gc.majorPauses).toBeLessThanOrEqual(gc.pauses);
+    // Only pauses that started in the stall's sampling interval (the period plus the delay) count.
+    expect(longest!.gcMs).toBeLessThanOrEqual(longest!.delayMs + STALL_SAMPLE_INTERVAL_MS + gc.longestMs);
   });
 });
