@@ -1013,12 +1013,12 @@ function memoryTable(memory: MemoryFigures): string {
 
 function loopTable(): string {
   return [
-    '| Event-loop delay since the peer started | peer | p50 ms | p99 ms | max ms (longest stall) | max right after the preload ms | longest stall during | stalls > 10 ms (on CPU alone) | longest stall since the join: on CPU / waiting for a CPU / blocked ms | largest on-CPU part of a stall ms | GC: pauses in the longest stall ms / longest pause ms / pauses (major) |',
+    '| Event-loop delay since the peer started | peer | p50 ms | p99 ms | max ms (longest stall) | max right after the preload ms | longest stall during | stalls > 10 ms (on CPU alone) | longest stall since the join: on CPU / waiting for a CPU / blocked ms | largest on-CPU part of a stall ms | GC: pauses in the longest stall ms / most in one of the 5 longest ms / longest pause ms / pauses (major) |',
     '|---|---|---|---|---|---|---|---|---|---|---|',
     ...loopDelays.map((l) => {
       const st = l.stalls;
       const longest = st?.longest ? `${st.longest.delayMs}: ${st.longest.onCpuMs ?? '-'} / ${st.longest.waitingForCpuMs ?? '-'} / ${st.longest.blockedMs ?? '-'}` : '-';
-      const gc = st?.gc ? `${st.longest?.gcMs ?? 0} / ${st.gc.longestMs} / ${st.gc.pauses} (${st.gc.majorPauses})` : '-';
+      const gc = st?.gc ? `${st.longest?.gcMs ?? 0} / ${Math.max(0, ...st.worst.map((w) => w.gcMs))} / ${st.gc.longestMs} / ${st.gc.pauses} (${st.gc.majorPauses})` : '-';
       return `| ${l.deployment} | ${l.peer} | ${l.p50Ms} | ${l.p99Ms} | ${l.maxMs} | ${l.maxAfterPreloadMs} | ${l.longestStallIn} | ${st ? `${st.over10ms} (${st.over10msOnCpu})` : '-'} | ${longest} | ${st?.maxOnCpuMs ?? '-'} | ${gc} |`;
     }),
   ].join('\n');
