@@ -20,8 +20,9 @@
  * GC pauses are also told apart from the rest of that work: a `PerformanceObserver` on `gc`
  * entries (Node's `perf_hooks`; one entry per pause, with its start and duration on the clock of
  * `performance.now()`) adds each pause to the stalls whose interval it started in, and counts the
- * pauses. The entries arrive asynchronously (after the pause, within a turn or so), so a stall's
- * `gcMs` can grow a little after the stall was first reported.
+ * pauses. The entries arrive asynchronously, mostly before the tick that records the stall (the
+ * last 64 pauses are kept for it), sometimes after (then added to the kept stalls), so a stall's
+ * `gcMs` can still grow a little after it was first reported.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { PerformanceObserver, constants as perfConstants, type PerformanceEntry } from 'node:perf_hooks';
@@ -35,6 +36,9 @@ export const STALL_THRESHOLD_MS = 5;
 /** How many of the longest stalls {@link StallFigures.worst} lists. */
 export const WORST_STALLS_KEPT = 5;
 
+/** GC pauses remembered for stalls recorded after the pauses were reported (a stall spans at most a few dozen). */
+const RECENT_GC_PAUSES = 64;
+
 /** One stall: how late the timer ran (ms) and, when known, how that time was spent (ms). */
 export interface StallBreakdown {
   /** When the stall ended, ms since the monitor started. */
@@ -47,7 +51,7 @@ export interface StallBreakdown {
   waitingForCpuMs: number | null;
   /** The rest: the main thread slept although the timer was due (sync I/O, waiting for GC helper threads), ms; null off Linux. */
   blockedMs: number | null;
-  /** GC pauses that started during the stall's sampling interval, ms (part of the on-CPU or blocked time). */
+  /** GC pauses that started during the stall's sampling interval (the period plus the delay), at most the delay, ms (part of the on-CPU or blocked time). */
   gcMs: number;
 }
 
@@ -101,6 +105,10 @@ export class EventLoopStallMonitor {
   private maxOnCpuMs = 0;
   private gcObserver: PerformanceObserver | null = null;
   private readonly gc = { pauses: 0, majorPauses: 0, totalMs: 0, longestMs: 0 };
+  /** The last {@link RECENT_GC_PAUSES} pauses (start, duration; performance.now() ms), a ring: a stall recorded after its pauses were reported finds them here. */
+  private readonly recentGcStart = new Float64Array(RECENT_GC_PAUSES);
+  private readonly recentGcMs = new Float64Array(RECENT_GC_PAUSES);
+  private recentGcNext = 0;
 
   /** Starts sampling. */
   start(): void {
@@ -141,16 +149,29 @@ export class EventLoopStallMonitor {
     };
   }
 
-  /** Counts GC pauses and adds each to the kept stalls whose interval it started in. */
+  /**
+   * Counts GC pauses and adds each to the kept stalls whose interval it started in. Only
+   * scavenges and mark-compacts are pauses of the main thread: V8 also reports the span of
+   * incremental marking (from its start to its finalization, interleaved with the loop: a
+   * 27 ms entry in a peer whose longest stall then was shorter) and weak-callback processing,
+   * which are left out.
+   */
   private onGcEntries(entries: PerformanceEntry[]): void {
     for (const entry of entries) {
+      const kind = (entry as { detail?: { kind?: number } }).detail?.kind;
+      const major = kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR;
+      if (!major && kind !== perfConstants.NODE_PERFORMANCE_GC_MINOR) continue;
       const ms = entry.duration;
       this.gc.pauses++;
       this.gc.totalMs += ms;
       if (ms > this.gc.longestMs) this.gc.longestMs = ms;
-      if (((entry as { detail?: { kind?: number } }).detail)?.kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) this.gc.majorPauses++;
+      if (major) this.gc.majorPauses++;
+      const slot = this.recentGcNext++ % RECENT_GC_PAUSES;
+      this.recentGcStart[slot] = entry.startTime;
+      this.recentGcMs[slot] = ms;
+      // Entries usually arrive before the tick that records their stall (see record), sometimes after.
       for (const timed of this.worst) {
-        if (entry.startTime >= timed.fromMs && entry.startTime < timed.toMs) timed.stall.gcMs += ms;
+        if (entry.startTime >= timed.fromMs && entry.startTime < timed.toMs) timed.stall.gcMs = Math.min(timed.stall.delayMs, timed.stall.gcMs + ms);
       }
     }
   }
@@ -173,13 +194,14 @@ export class EventLoopStallMonitor {
   /** Records a stall that ended at `toMs` (performance.now()) after a sampling interval that began at `fromMs`. */
   private record(atMs: number, delayMs: number, sched: SchedTimes | null, fromMs: number, toMs: number): void {
     const before = this.lastSched;
-    let stall: StallBreakdown = { atMs, delayMs, onCpuMs: null, waitingForCpuMs: null, blockedMs: null, gcMs: 0 };
+    const gcMs = Math.min(delayMs, this.gcPausesBetween(fromMs, toMs));
+    let stall: StallBreakdown = { atMs, delayMs, onCpuMs: null, waitingForCpuMs: null, blockedMs: null, gcMs };
     if (sched && before) {
       // Over the whole interval (period + delay) the thread ran, waited for a CPU, or slept; the
       // part of it that is the stall is charged to running first, then to waiting.
       const onCpuMs = Math.min(delayMs, (sched.runNs - before.runNs) / 1e6);
       const waitingForCpuMs = Math.min(delayMs - onCpuMs, (sched.waitNs - before.waitNs) / 1e6);
-      stall = { atMs, delayMs, onCpuMs, waitingForCpuMs, blockedMs: delayMs - onCpuMs - waitingForCpuMs, gcMs: 0 };
+      stall = { atMs, delayMs, onCpuMs, waitingForCpuMs, blockedMs: delayMs - onCpuMs - waitingForCpuMs, gcMs };
       if (onCpuMs > this.maxOnCpuMs) this.maxOnCpuMs = onCpuMs;
       if (delayMs > 10 && onCpuMs > 10) this.over10msOnCpu++;
     }
@@ -192,6 +214,17 @@ export class EventLoopStallMonitor {
       worst.splice(i, 0, { stall, fromMs, toMs });
       if (worst.length > WORST_STALLS_KEPT) worst.pop();
     }
+  }
+
+  /** The pauses already reported that started in [fromMs, toMs), ms. */
+  private gcPausesBetween(fromMs: number, toMs: number): number {
+    let ms = 0;
+    const known = Math.min(this.recentGcNext, RECENT_GC_PAUSES);
+    for (let i = 0; i < known; i++) {
+      const start = this.recentGcStart[i]!;
+      if (start >= fromMs && start < toMs) ms += this.recentGcMs[i]!;
+    }
+    return ms;
   }
 
   /** The main thread's run time and run-queue wait (ns), or null when unavailable. */

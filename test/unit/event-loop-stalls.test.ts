@@ -76,7 +76,7 @@ describe('EventLoopStallMonitor', () => {
     expect(gc.totalMs).toBeGreaterThanOrEqual(longest!.gcMs);
     expect(gc.longestMs).toBeGreaterThan(0);
     expect(gc.majorPauses).toBeLessThanOrEqual(gc.pauses);
-    // Only pauses that started in the stall's sampling interval (the period plus the delay) count.
-    expect(longest!.gcMs).toBeLessThanOrEqual(longest!.delayMs + STALL_SAMPLE_INTERVAL_MS + gc.longestMs);
+    // Only pauses that started in the stall's sampling interval count, and at most its delay.
+    expect(longest!.gcMs).toBeLessThanOrEqual(longest!.delayMs);
   });
 });
