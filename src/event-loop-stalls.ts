@@ -151,10 +151,8 @@ export class EventLoopStallMonitor {
 
   /**
    * Counts GC pauses and adds each to the kept stalls whose interval it started in. Only
-   * scavenges and mark-compacts are pauses of the main thread: V8 also reports the span of
-   * incremental marking (from its start to its finalization, interleaved with the loop: a
-   * 27 ms entry in a peer whose longest stall then was shorter) and weak-callback processing,
-   * which are left out.
+   * scavenges and mark-compacts count as pauses: V8 also reports incremental-marking and
+   * weak-callback entries, which overlap or follow those and are left out.
    */
   private onGcEntries(entries: PerformanceEntry[]): void {
     for (const entry of entries) {
