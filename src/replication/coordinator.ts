@@ -97,7 +97,7 @@ export class Coordinator {
   readonly stats: CoordinatorStats = { requests: 0, ownedOps: 0, forwarded: 0, forwardBatches: 0, fallbacks: 0, replicaReads: 0, readRepairs: 0, replicationFailures: 0, replicatedIn: 0, replicatedOut: 0 };
   private readonly locks = new KeyLock();
   /** Entries waiting for the end of this event-loop turn, per replica id (see queueReplication). */
-  private readonly replicationQueues = new Map<string, Array<{ wire: WireEntry; settle: (ok: boolean) => void }>>();
+  private readonly replicationQueues = new Map<string, Array<{ wire: WireEntry; settle: (ok: boolean, replicaId: string) => void }>>();
   private replicationFlushScheduled = false;
   /** Operations waiting for the end of this event-loop turn, per link they leave on (see forwardBatch). */
   private readonly forwardBatches = new Map<PeerLink, ForwardBatch>();
@@ -426,17 +426,19 @@ export class Coordinator {
       if (this.components.ring().replicas <= 1) return undefined;
       prefs = this.prefsOf(key);
     }
-    const others = prefs.filter((id) => id !== self && id !== holder);
+    // One loop, no callbacks: the objects made here live a replication round (see replicate).
+    const others: string[] = [];
+    let alive = 0;
+    for (const id of prefs) {
+      if (id === self || id === holder) continue;
+      others.push(id);
+      if (this.components.memberState(id) === 'alive') alive++;
+    }
     if (others.length === 0) return undefined;
     // The holder's copy counts as one of the copies (it is applied before the client's reply).
     const held = holder === undefined ? 1 : 2;
-    const required =
-      this.config.writeAcks === 0
-        ? others.filter((id) => this.components.memberState(id) === 'alive').length
-        : Math.max(0, Math.min(this.config.writeAcks - held, others.length));
-    return this.replicate(key, toWireEntry(key, entry), others, required).then((acks) => {
-      if (acks < required) throw new CacheError('UNAVAILABLE', `write reached ${acks + held} of the ${required + held} copies required`);
-    });
+    const required = this.config.writeAcks === 0 ? alive : Math.max(0, Math.min(this.config.writeAcks - held, others.length));
+    return this.replicate(key, toWireEntry(key, entry), others, required, held);
   }
 
   /**
@@ -459,30 +461,38 @@ export class Coordinator {
   }
 
   /**
-   * Sends one entry to the replicas; resolves with the acknowledgements counted once `required`
-   * of them arrived or every replica answered. Replicas that fail get a hint (hinted handoff).
+   * Sends one entry to the replicas; resolves once `required` of them acknowledged, or rejects
+   * once every replica answered with fewer. Replicas that fail get a hint (hinted handoff). One
+   * promise and one callback per write (they live a replication round, long enough to be
+   * copied by a scavenge or two under load, so each object here counts).
+   * @param held copies held besides the replicas' (the owner's, and a holder's), for the error message
+   * @throws CacheError UNAVAILABLE (the promise) when fewer than `required` replicas acknowledged
    */
-  private replicate(key: string, wire: WireEntry, replicas: readonly string[], required: number): Promise<number> {
-    return new Promise((resolve) => {
+  private replicate(key: string, wire: WireEntry, replicas: readonly string[], required: number, held: number): Promise<void> {
+    return new Promise((resolve, reject) => {
       let acks = 0;
       let settled = 0;
-      const done = (): void => {
-        if (acks >= required || settled === replicas.length) resolve(acks);
-      };
       // Nothing required beyond the owner's copy (writeAcks 1): acknowledge now, replicate behind.
-      if (required <= 0) resolve(0);
-      for (const id of replicas) {
-        this.queueReplication(id, wire, (ok) => {
-          settled++;
-          if (ok) {
-            acks++;
-          } else {
-            this.stats.replicationFailures++;
-            this.components.hints?.add(id, key);
-          }
-          done();
-        });
-      }
+      let answered = required <= 0;
+      if (answered) resolve();
+      const onReplicated = (ok: boolean, replicaId: string): void => {
+        settled++;
+        if (ok) {
+          acks++;
+        } else {
+          this.stats.replicationFailures++;
+          this.components.hints?.add(replicaId, key);
+        }
+        if (answered) return;
+        if (acks >= required) {
+          answered = true;
+          resolve();
+        } else if (settled === replicas.length) {
+          answered = true;
+          reject(new CacheError('UNAVAILABLE', `write reached ${acks + held} of the ${required + held} copies required`));
+        }
+      };
+      for (const replica of replicas) this.queueReplication(replica, wire, onReplicated);
     });
   }
 
@@ -492,7 +502,7 @@ export class Coordinator {
    * read in that turn share it), and one acknowledgement settles them all: a replicated write
    * costs a share of a frame, not a frame, a pending request and a deadline of its own.
    */
-  private queueReplication(replicaId: string, wire: WireEntry, settle: (ok: boolean) => void): void {
+  private queueReplication(replicaId: string, wire: WireEntry, settle: (ok: boolean, replicaId: string) => void): void {
     this.stats.replicatedOut++;
     let queue = this.replicationQueues.get(replicaId);
     if (queue === undefined) {
@@ -560,10 +570,10 @@ export class Coordinator {
       link?.flushNow();
       sent.then(
         () => {
-          for (const item of queue) item.settle(true);
+          for (const item of queue) item.settle(true, replicaId);
         },
         () => {
-          for (const item of queue) item.settle(false);
+          for (const item of queue) item.settle(false, replicaId);
         },
       );
     }

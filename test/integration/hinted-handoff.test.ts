@@ -1,6 +1,7 @@
 /**
  * Hinted handoff: a replica that misses a write because its link to the owner dropped (the peer
- * itself stays alive, so no ring change repairs it) gets the entry once the link is back.
+ * itself stays alive, so no ring change repairs it) gets the entry once the link is back; with
+ * `writeAcks` 2 the write is refused with UNAVAILABLE, and the replica still gets it.
  */
 import { describe, expect, it } from 'vitest';
 import { CacheClient } from '../../src/client/cache-client.js';
@@ -33,6 +34,37 @@ describe('hinted handoff', () => {
         await waitFor(() => replica.store.peek(key)?.value === '"v2"', 5000, 'the hint to reach the replica');
         expect((primary.stats().hints as { hinted: number }).hinted).toBeGreaterThan(0);
         expect(replica.members.get(primaryId)?.state).toBe('alive');
+      } finally {
+        await client.close();
+      }
+    } finally {
+      await Promise.all(peers.map((p) => p.stop()));
+    }
+  });
+
+  it('refuses a write that reached fewer copies than --write-acks asks, and still hints the replica', async () => {
+    const peers = await startInProcessCluster(['a', 'b', 'c'], { ...testPeerConfig(), writeAcks: 2 });
+    const byId = new Map(peers.map((p) => [p.id, p]));
+    try {
+      await waitFor(() => peers.every((p) => p.ring.size === 3 && p.links.all().length === 2), 5000, 'a full mesh');
+      const key = 'acked-key';
+      const [primaryId, replicaId] = peers[0]!.ring.preferenceList(key) as [string, string];
+      const primary = byId.get(primaryId)!;
+      const replica = byId.get(replicaId)!;
+      const client = await CacheClient.connect(primary.advertisedUrl, { discoverPeers: false });
+      try {
+        await client.set(key, 'v1');
+        expect(replica.store.peek(key)?.value).toBe('"v1"');
+        primary.links.get(replicaId)!.close(4000, 'test: link blip');
+        const failure = await client.set(key, 'v2').then(
+          () => undefined,
+          (error: unknown) => error as { code?: string; message?: string },
+        );
+        expect(failure?.code).toBe('UNAVAILABLE');
+        expect(failure?.message).toContain('write reached 1 of the 2 copies required');
+        // The owner kept its copy and owes the replica one.
+        expect(primary.store.peek(key)?.value).toBe('"v2"');
+        await waitFor(() => replica.store.peek(key)?.value === '"v2"', 5000, 'the hint to reach the replica');
       } finally {
         await client.close();
       }
