@@ -72,5 +72,14 @@ export const ENTRY_OVERHEAD_BYTES = 240;
  * @param value the entry's JSON text, or null for a tombstone (no cell)
  */
 export function entryBytes(key: string, value: string | null): number {
-  return ENTRY_OVERHEAD_BYTES + 2 * key.length + (value === null ? 0 : cellBytesFor(Buffer.byteLength(value, 'utf8')));
+  return entryBytesOfLength(key, value === null ? -1 : Buffer.byteLength(value, 'utf8'));
+}
+
+/**
+ * {@link entryBytes} for a value whose UTF-8 length the caller measured already (the store's
+ * write path, which needs the length for the slab too).
+ * @param valueBytes the value's UTF-8 length in bytes; -1 for a tombstone
+ */
+export function entryBytesOfLength(key: string, valueBytes: number): number {
+  return ENTRY_OVERHEAD_BYTES + 2 * key.length + (valueBytes < 0 ? 0 : cellBytesFor(valueBytes));
 }

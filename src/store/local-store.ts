@@ -39,7 +39,7 @@
  */
 import { CacheError } from '../errors.js';
 import type { Version } from '../hlc.js';
-import { entryBytes, type StoredEntry } from './entry.js';
+import { entryBytesOfLength, type StoredEntry } from './entry.js';
 import { DEFAULT_EVICTION_POLICY, EXPIRING_INDEX_SHARDS, SlotStore, type EvictionPolicyName } from './create-store.js';
 import { Float64Column, Int32Column, ValueColumn } from './slot-columns.js';
 import { ValueSlab } from './value-slab.js';
@@ -348,7 +348,9 @@ export class LocalStore {
       return false;
     }
 
-    const size = entryBytes(key, value);
+    // Measured once: the budget's charge and the slab both need the value's UTF-8 length.
+    const valueBytes = value === null ? -1 : Buffer.byteLength(value, 'utf8');
+    const size = entryBytesOfLength(key, valueBytes);
     if (size > this.budget) {
       throw new CacheError('TOO_LARGE', `entry of key ${JSON.stringify(key.slice(0, 64))} takes ${size} bytes, above the store budget of ${this.budget} bytes`);
     }
@@ -380,7 +382,7 @@ export class LocalStore {
     let handle = TOMBSTONE;
     let shape = 0;
     if (value !== null) {
-      handle = oldHandle !== TOMBSTONE && this.slab.rewrite(oldHandle, value) ? oldHandle : this.slab.write(value);
+      handle = oldHandle !== TOMBSTONE && this.slab.rewrite(oldHandle, value, valueBytes) ? oldHandle : this.slab.write(value, valueBytes);
       shape = this.slab.lastBytes * 2 + (this.slab.lastAscii ? 1 : 0);
     }
 

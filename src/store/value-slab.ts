@@ -163,10 +163,10 @@ export class ValueSlab {
    * Stores `text` as UTF-8 and returns its handle; sets {@link lastBytes} and {@link lastAscii}.
    * A lone surrogate would come back as U+FFFD, as in any UTF-8 encoding; value texts never hold
    * one (`JSON.stringify` escapes them, and `ws` rejects text frames that are not valid UTF-8).
+   * @param bytes the UTF-8 length of `text`, when the caller measured it already
    * @throws CacheError OUT_OF_MEMORY when the slab would need more than 2^31 / CELLS_PER_PAGE pages
    */
-  write(text: string): number {
-    const bytes = Buffer.byteLength(text, 'utf8');
+  write(text: string, bytes = Buffer.byteLength(text, 'utf8')): number {
     this.lastBytes = bytes;
     this.lastAscii = bytes === text.length;
     if (bytes > MAX_CELL_BYTES) return this.writeOwnPage(text, bytes);
@@ -182,9 +182,9 @@ export class ValueSlab {
    * write of it would take), and returns true; else leaves the cell alone and returns false.
    * The overwrite of a value by one of about the same size then takes no allocation. Sets
    * {@link lastBytes} and {@link lastAscii} either way.
+   * @param bytes the UTF-8 length of `text`, when the caller measured it already
    */
-  rewrite(handle: number, text: string): boolean {
-    const bytes = Buffer.byteLength(text, 'utf8');
+  rewrite(handle: number, text: string, bytes = Buffer.byteLength(text, 'utf8')): boolean {
     this.lastBytes = bytes;
     this.lastAscii = bytes === text.length;
     if (bytes > MAX_CELL_BYTES) return false;
