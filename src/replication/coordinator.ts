@@ -428,11 +428,12 @@ export class Coordinator {
     }
     // One loop, no callbacks: the objects made here live a replication round (see replicate).
     const others: string[] = [];
+    const countAlive = this.config.writeAcks === 0;
     let alive = 0;
     for (const id of prefs) {
       if (id === self || id === holder) continue;
       others.push(id);
-      if (this.components.memberState(id) === 'alive') alive++;
+      if (countAlive && this.components.memberState(id) === 'alive') alive++;
     }
     if (others.length === 0) return undefined;
     // The holder's copy counts as one of the copies (it is applied before the client's reply).
