@@ -32,6 +32,7 @@ import type { CacheOp } from '../protocol/client-frames.js';
 import type { ForwardedOp, ForwardedResult, OpResult, WireEntry } from '../protocol/peer-frames.js';
 import { isForwardedOp } from '../protocol/peer-frames.js';
 import type { HashRing } from '../ring/hash-ring.js';
+import { hashKey } from '../ring/key-hash.js';
 import type { StoredEntry } from '../store/entry.js';
 import type { LocalStore } from '../store/local-store.js';
 import { LinkUnavailableError } from '../transport/peer-link.js';
@@ -144,10 +145,11 @@ export class Coordinator {
     // Our ring may disagree with the forwarder's while membership news spreads: within the hop
     // budget, route by our own ring (which may execute here, as owner or acting owner).
     if (body.acting || hops >= MAX_HOPS) return this.executeAsOwner(op, this.prefsOf(op.key), holder);
-    const primary = ring.primary(op.key);
+    const hash = hashKey(op.key);
+    const primary = ring.primaryForHash(hash);
     if (primary === undefined) return this.executeAsOwner(op, [self]);
-    if (primary === self) return this.executeAsOwner(op, undefined, holder);
-    return this.forward(op, hops, ring.preferenceList(op.key));
+    if (primary === self) return this.executeAsOwner(op, op.op !== 'get' && ring.replicas > 1 ? ring.preferenceListForHash(hash) : undefined, holder);
+    return this.forward(op, hops, ring.preferenceListForHash(hash));
   }
 
   /**
@@ -223,10 +225,13 @@ export class Coordinator {
 
   private route(op: CacheOp, hops: number): OpResult | Promise<OpResult> {
     const ring = this.components.ring();
-    const primary = ring.primary(op.key);
+    // The key is hashed once: the primary, and the preference list when it is needed (a forward,
+    // or a write this owner replicates), both come from the same hash.
+    const hash = hashKey(op.key);
+    const primary = ring.primaryForHash(hash);
     if (primary === undefined) throw new CacheError('UNAVAILABLE', 'the ring is empty: this peer has left the cluster');
-    if (primary === this.components.selfId) return this.executeAsOwner(op, undefined);
-    return this.forward(op, hops, ring.preferenceList(op.key));
+    if (primary === this.components.selfId) return this.executeAsOwner(op, op.op !== 'get' && ring.replicas > 1 ? ring.preferenceListForHash(hash) : undefined);
+    return this.forward(op, hops, ring.preferenceListForHash(hash));
   }
 
   /** Sends `op` to the first reachable member of `prefs` (this peer's turn: executes it here). */

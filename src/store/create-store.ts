@@ -551,11 +551,8 @@ export class SlotStore<V = unknown> implements Store<V> {
   slotOf(key: StoreKey): number {
     const slot = this.indexFor(key).get(key);
     if (slot === undefined) return -1;
-    const e = this.expires.get(slot);
-    if (e !== 0 && e <= this.now()) {
-      this.expireSlot(slot);
-      return -1;
-    }
+    // Only a store holding entries with a TTL reads the expiry column (LocalStore keeps its own).
+    if (this.ttlCount !== 0 && this.reclaimIfExpired(slot)) return -1;
     return slot;
   }
 
