@@ -226,8 +226,9 @@ export class Coordinator {
   private route(op: CacheOp, hops: number): OpResult | Promise<OpResult> {
     const ring = this.components.ring();
     // The key is hashed once: the primary, and the preference list when it is needed (a forward,
-    // or a write this owner replicates), both come from the same hash.
-    const hash = hashKey(op.key);
+    // or a write this owner replicates), both come from the same hash. A ring of one peer needs
+    // no hash: every hash maps to that peer.
+    const hash = ring.size > 1 ? hashKey(op.key) : 0;
     const primary = ring.primaryForHash(hash);
     if (primary === undefined) throw new CacheError('UNAVAILABLE', 'the ring is empty: this peer has left the cluster');
     if (primary === this.components.selfId) return this.executeAsOwner(op, op.op !== 'get' && ring.replicas > 1 ? ring.preferenceListForHash(hash) : undefined);
