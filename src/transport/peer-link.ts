@@ -84,8 +84,6 @@ interface Pending {
 export class PeerLink extends EventEmitter<PeerLinkEvents> {
   readonly remote: MemberRecord;
   readonly dialerId: string;
-  /** When the link came up, ms since the epoch. */
-  readonly since = Date.now();
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private closed = false;
