@@ -259,7 +259,12 @@ export class SlotStore<V = unknown> implements Store<V> {
   private readonly keys: ValueColumn<StoreKey>;
   private readonly values: ValueColumn<V>;
   private readonly sizes: Float64Column;
-  private readonly expires: Float64Column;
+  /**
+   * Slot -> expiry (ms since the epoch, 0 = none). Made on the first write with a TTL: a store
+   * whose entries never have one (the peer's `LocalStore` keeps expiries in its own columns) pays
+   * neither its 8 bytes per slot nor its writes. Read through {@link expiryAt}.
+   */
+  private expires: Float64Column | null = null;
   /**
    * Freed slots, a stack in a column as long as the others (it can never hold more): a
    * `number[]` here grew by copying while a mass expiry freed slots, 5-12 ms at a time at half a
@@ -334,7 +339,6 @@ export class SlotStore<V = unknown> implements Store<V> {
     this.values = new ValueColumn<V>(undefined as V, this.slots);
     this.free = new Int32Column(0, this.slots);
     this.sizes = new Float64Column(0, this.slots);
-    this.expires = new Float64Column(0, this.slots);
     const capacity = this.byEntries ? this.maxEntries : this.maxBytes;
     this.impl = createPolicy(policy, capacity, this.slots, maxEntries);
     this.s3 = this.impl instanceof S3FifoPolicy ? this.impl : null;
@@ -349,7 +353,7 @@ export class SlotStore<V = unknown> implements Store<V> {
     const now = this.now();
     const start = performance.now();
     const end = this.nextSlot;
-    const expires = this.expires;
+    const expires = this.expires!;
     let cursor = this.sweepCursor;
     let removed = 0;
     for (let scanned = 1; scanned <= end; scanned++) {
@@ -427,9 +431,19 @@ export class SlotStore<V = unknown> implements Store<V> {
     return this.values.get(slot);
   }
 
+  /** The expiry of the entry in `slot` (0 = none). */
+  private expiryAt(slot: number): number {
+    return this.expires === null ? 0 : this.expires.get(slot);
+  }
+
+  /** The expiry column, made (all zeros, as long as the other columns) on first use. */
+  private expiryColumn(): Float64Column {
+    return (this.expires ??= new Float64Column(0, this.slots));
+  }
+
   /** Reclaims the entry in `slot` when it has expired; true when it did. Out of line: `get` stays small enough to be inlined. */
   private reclaimIfExpired(slot: number): boolean {
-    const e = this.expires.get(slot);
+    const e = this.expiryAt(slot);
     if (e === 0 || e > this.now()) return false;
     this.expireSlot(slot);
     return true;
@@ -471,7 +485,7 @@ export class SlotStore<V = unknown> implements Store<V> {
     this.keys.set(slot, key);
     this.values.set(slot, value);
     this.sizes.set(slot, size);
-    this.expires.set(slot, expiresAt);
+    if (expiresAt !== 0 || this.expires !== null) this.expiryColumn().set(slot, expiresAt);
     this.lastSlot = slot;
     if (expiresAt !== 0) this.ttlCount += 1;
     this.indexFor(key).set(key, slot);
@@ -502,10 +516,10 @@ export class SlotStore<V = unknown> implements Store<V> {
     this.values.set(slot, value);
     this.sizes.set(slot, size);
     this.totalBytes += size - old;
-    const oldExpiry = this.expires.get(slot);
+    const oldExpiry = this.expiryAt(slot);
     if (oldExpiry !== expiresAt) {
       this.ttlCount += (expiresAt !== 0 ? 1 : 0) - (oldExpiry !== 0 ? 1 : 0);
-      this.expires.set(slot, expiresAt);
+      this.expiryColumn().set(slot, expiresAt);
     }
     if (this.byEntries) this.impl.onUpdate(slot, 1, 1);
     else this.impl.onUpdate(slot, old, size);
@@ -533,7 +547,7 @@ export class SlotStore<V = unknown> implements Store<V> {
   delete(key: StoreKey): boolean {
     const slot = this.indexFor(key).get(key);
     if (slot === undefined) return false;
-    const e = this.expires.get(slot);
+    const e = this.expiryAt(slot);
     if (e !== 0 && e <= this.now()) {
       this.expireSlot(slot);
       return false;
@@ -616,7 +630,7 @@ export class SlotStore<V = unknown> implements Store<V> {
     this.keys.fill(undefined as unknown as StoreKey);
     this.values.fill(undefined as V);
     this.sizes.fill(0);
-    this.expires.fill(0);
+    this.expires?.fill(0);
     this.freeCount = 0;
     this.nextSlot = 0;
     this.sweepCursor = 0;
@@ -635,7 +649,9 @@ export class SlotStore<V = unknown> implements Store<V> {
     if (this.nextSlot === this.slots) {
       // Doubling up to a page, then a page at a time: no growth copies more than one page.
       const slots = Math.min(this.slots < SLOT_PAGE_SLOTS ? Math.min(this.slots * 2, SLOT_PAGE_SLOTS) : this.slots + SLOT_PAGE_SLOTS, this.maxEntries + 1);
-      for (const column of [this.sizes, this.expires, this.free]) column.grow(slots);
+      this.sizes.grow(slots);
+      this.expires?.grow(slots);
+      this.free.grow(slots);
       this.keys.grow(slots);
       this.values.grow(slots);
       this.impl.grow(slots);
@@ -657,7 +673,7 @@ export class SlotStore<V = unknown> implements Store<V> {
     this.indexFor(key).delete(key);
     this.count -= 1;
     this.totalBytes -= this.sizes.get(slot);
-    const e = this.expires.get(slot);
+    const e = this.expiryAt(slot);
     if (e === 0) {
       this.evictions += 1;
       if (this.onEvict !== undefined) this.onEvict(key, this.values.get(slot), 0, slot);
@@ -686,7 +702,7 @@ export class SlotStore<V = unknown> implements Store<V> {
   private evictSlot(slot: number): void {
     const key = this.keys.get(slot);
     const value = this.values.get(slot);
-    const e = this.expires.get(slot);
+    const e = this.expiryAt(slot);
     this.release(slot);
     if (e !== 0 && e <= this.now()) {
       this.expirations += 1;
@@ -702,9 +718,9 @@ export class SlotStore<V = unknown> implements Store<V> {
     this.indexFor(key).delete(key);
     this.count -= 1;
     this.totalBytes -= this.sizes.get(slot);
-    if (this.expires.get(slot) !== 0) {
+    if (this.expiryAt(slot) !== 0) {
       this.ttlCount -= 1;
-      this.expires.set(slot, 0);
+      this.expires!.set(slot, 0);
     }
     this.keys.set(slot, undefined as unknown as StoreKey);
     this.values.set(slot, undefined as V);

@@ -136,6 +136,29 @@ describe('createStore active expiry', () => {
     expect(store.size).toBe(100);
   });
 
+  it('gives the first TTL to a store past its first column page (the expiry column is made then) the same expiry rules', () => {
+    const clock = { t: 0 };
+    const store = createStore<number>({ maxBytes: 1e9, now: () => clock.t });
+    // 70,000 entries without a TTL: slots beyond the first page of 65,536.
+    for (let i = 0; i < 70_000; i++) store.set(i, i);
+    for (let i = 69_990; i < 70_010; i++) store.set(i, -i, 10);
+    expect(store.get(69_995)).toBe(-69_995);
+    expect(store.get(70_005)).toBe(-70_005);
+    clock.t = 10;
+    expect(store.get(69_995)).toBeUndefined();
+    expect(store.has(70_005)).toBe(false);
+    expect(store.delete(70_006)).toBe(false);
+    expect(store.sweepExpired(1000)).toBe(17);
+    expect(store.size).toBe(69_990);
+    expect(store.stats().expirations).toBe(20);
+    // A TTL cleared by an overwrite: the entry lives on.
+    store.set(5, 5, 10);
+    store.set(5, 6);
+    clock.t = 1000;
+    expect(store.get(5)).toBe(6);
+    expect(store.get(69_989)).toBe(69_989);
+  });
+
   it('with sweepIntervalMs, reclaims expired entries on its own; close() clears its timers', () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'setImmediate', 'clearImmediate'] });
     const clock = { t: 0 };
