@@ -668,10 +668,15 @@ async function pairedDeployment(generator: Generator): Promise<void> {
       bare: { label: 'bare ws', target: { kind: 'ws', mode: 'raw', urls: [bare.url] }, pids: [bare.child.pid!], keys: keysAll() },
       forwarder: { label: 'bare forwarder', target: { kind: 'ws', mode: 'raw', urls: [front.url] }, pids: [front.child.pid!, back.child.pid!], keys: keysAll() },
       peer: { label: 'peer', target: { kind: 'ws', mode: 'raw', urls: [single.url] }, pids: [single.child.pid!], keys: keysAll() },
+      bareBatch: { label: 'bare ws, batch frames', target: { kind: 'ws', mode: 'batch', urls: [bare.url] }, pids: [bare.child.pid!], keys: keysAll() },
+      peerBatch: { label: 'peer, batch frames', target: { kind: 'ws', mode: 'batch', urls: [single.url] }, pids: [single.child.pid!], keys: keysAll() },
       viaNonOwner: { label: '3 peers via non-owner', target: { kind: 'ws', mode: 'raw', urls: [entry.url] }, pids: clusterPids, keys: { ...keysAll(), indices: nonOwned } },
       toPrimaries: { label: '3 peers, raw frames to each primary', target: { kind: 'ws', mode: 'raw', urls: cluster.map((p) => p.url), indicesPerUrl: primaryKeys }, pids: clusterPids, keys: keysAll() },
     } satisfies Record<string, PairSide>;
     await pairedComparison(generator, { target: 'Single peer, unbatched GET CPU vs bare ws (C=50 P=16)', metric: 'cpu', op: 'get', shape: [50, 16], limit: t.cpuVsBare, a: sides.bare, b: sides.peer });
+    // Context for the absolute batching target (2.5 µs per GET): how far the peer is from the same
+    // batch frames on the bare ws server, whose CPU per GET moves with the machine's load.
+    await pairedComparison(generator, { target: 'Batch frames of 16: GET CPU vs the bare ws server given the same frames (C=50 P=16; context for the 2.5 µs target, held to the unbatched 1.15x)', metric: 'cpu', op: 'get', shape: [50, 16], limit: t.cpuVsBare, a: sides.bareBatch, b: sides.peerBatch });
     await pairedComparison(generator, { target: 'Forwarded GET CPU (3 peers, via a non-owner) vs the bare forwarder (C=50 P=16)', metric: 'cpu', op: 'get', shape: [50, 16], limit: t.cpuVsForwarder, a: sides.forwarder, b: sides.viaNonOwner });
     await pairedComparison(generator, { target: 'SET with --replicas 2 via a non-owner vs a single-peer SET, CPU (C=50 P=16)', metric: 'cpu', op: 'set', shape: [50, 16], limit: t.replicatedSetVsSingle, a: sides.peer, b: sides.viaNonOwner });
     await pairedComparison(generator, { target: 'SET with --replicas 2 as raw frames to each primary vs a single-peer SET, CPU (C=50 P=16)', metric: 'cpu', op: 'set', shape: [50, 16], limit: t.replicatedSetVsSingle, a: sides.peer, b: sides.toPrimaries });
