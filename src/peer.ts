@@ -116,8 +116,8 @@ export class Peer extends EventEmitter<PeerEvents> {
   private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
   /** Work budget of one event-loop turn, shared by the client sessions and the peer links (set in wire()). */
   private turnBudget!: TurnBudget;
-  /** Client handshakes waiting for a turn with budget left (see `handshake-queue.ts`). */
-  private handshakes: HandshakeQueue<PendingHandshake> | undefined;
+  /** Client handshakes waiting for a turn with budget left (see `handshake-queue.ts`; set in wire()). */
+  private handshakes!: HandshakeQueue<PendingHandshake>;
   /** Stalls of the event loop and where their time went (own work, waiting for a CPU, blocked). */
   private readonly stalls = new EventLoopStallMonitor();
 
@@ -203,7 +203,7 @@ export class Peer extends EventEmitter<PeerEvents> {
       ring: { epoch: this.epoch, checksum: this.ringState.checksum, size: this.ringState.size },
       links: this.links.connectedIds().length,
       clients: this.clients.size,
-      clientTraffic: { ...this.clientTraffic, deferredHandshakes: this.handshakes?.deferred ?? 0 },
+      clientTraffic: { ...this.clientTraffic, deferredHandshakes: this.handshakes.deferred },
       process: processFigures(this.loopDelay, this.stalls),
     };
   }
@@ -573,8 +573,8 @@ export class Peer extends EventEmitter<PeerEvents> {
     if (path === PEER_PATH) {
       this.peerWss.handleUpgrade(req, socket, head, (ws) => this.links.accept(ws));
     } else if (path === '/' || path === '') {
-      if (this.handshakes !== undefined) this.handshakes.offer({ req, socket, head });
-      else this.acceptClient({ req, socket, head });
+      // Clients are served only once the peer joined (`serving`), after wire() made the queue.
+      this.handshakes.offer({ req, socket, head });
     } else {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
     }

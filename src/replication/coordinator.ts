@@ -148,7 +148,7 @@ export class Coordinator {
     const hash = hashKey(op.key);
     const primary = ring.primaryForHash(hash);
     if (primary === undefined) return this.executeAsOwner(op, [self]);
-    if (primary === self) return this.executeAsOwner(op, op.op !== 'get' && ring.replicas > 1 ? ring.preferenceListForHash(hash) : undefined, holder);
+    if (primary === self) return this.executeAsOwner(op, ownerPrefs(op, ring, hash), holder);
     return this.forward(op, hops, ring.preferenceListForHash(hash));
   }
 
@@ -231,7 +231,7 @@ export class Coordinator {
     const hash = ring.size > 1 ? hashKey(op.key) : 0;
     const primary = ring.primaryForHash(hash);
     if (primary === undefined) throw new CacheError('UNAVAILABLE', 'the ring is empty: this peer has left the cluster');
-    if (primary === this.components.selfId) return this.executeAsOwner(op, op.op !== 'get' && ring.replicas > 1 ? ring.preferenceListForHash(hash) : undefined);
+    if (primary === this.components.selfId) return this.executeAsOwner(op, ownerPrefs(op, ring, hash));
     return this.forward(op, hops, ring.preferenceListForHash(hash));
   }
 
@@ -605,6 +605,16 @@ class ForwardBatch {
       this.fail = reject;
     });
   }
+}
+
+/**
+ * The preference list to hand an owner running `op` (see Coordinator.executeAsOwner), taken from
+ * the key's hash already computed: with replicas, every operation but a GET uses it (writes
+ * replicate, the others look the key up). Undefined for a GET (it needs the list on a local miss
+ * only) and on a ring without replicas: the owner computes the list where it needs one.
+ */
+function ownerPrefs(op: CacheOp, ring: HashRing, hash: number): readonly string[] | undefined {
+  return op.op !== 'get' && ring.replicas > 1 ? ring.preferenceListForHash(hash) : undefined;
 }
 
 /** The `copy` a set's result carries for its holder: the version and expiry of the entry written. */
